@@ -1,0 +1,1 @@
+"""calfbot: a Telegram bot that coaches a daily calf workout."""

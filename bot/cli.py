@@ -1,0 +1,95 @@
+"""The ``calfbot`` command: one subcommand per admin or author task."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from datetime import date, timedelta
+from pathlib import Path
+
+from bot.content import ContentError, load_catalog
+from bot.content.location import default_content_dir
+from bot.domain import Catalog, DayKind, Enrollment
+from bot.plaintext import reply_to_text
+from bot.planner import plan_day
+from bot.render import render_day
+
+MAX_PREVIEW_DAYS = 366
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-21") from None
+
+
+def _day_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PREVIEW_DAYS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 1 to {MAX_PREVIEW_DAYS}")
+    return int(text)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="calfbot", description="A Telegram bot that coaches a daily calf workout.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check-content", help="validate the exercise content and the program")
+    check.add_argument("directory", nargs="?", type=Path, help="content directory (default: the bundled content)")
+
+    preview = commands.add_parser("preview", help="print the coming days' messages as a subscriber gets them")
+    preview.add_argument("--days", type=_day_count, default=7, help="how many days (default 7)")
+    preview.add_argument("--start", type=_iso_date, help="the subscriber's first day, YYYY-MM-DD (default today)")
+    preview.add_argument("--content", type=Path, help="content directory (default: the bundled content)")
+    preview.add_argument("--seed", default="preview", help="subscriber seed for the tip order (default 'preview')")
+    return parser
+
+
+def _load(directory: Path | None) -> Catalog | None:
+    try:
+        return load_catalog(directory or default_content_dir())
+    except ContentError as exc:
+        print(exc, file=sys.stderr)
+        return None
+
+
+def check_content(directory: Path | None) -> int:
+    """Validate content; print a one-line summary or every problem."""
+    catalog = _load(directory)
+    if catalog is None:
+        return 1
+    program = catalog.program
+    faq_count = sum(len(e.faq) for e in catalog.exercises)
+    tip_count = sum(len(e.tips) for e in catalog.exercises)
+    print(
+        f"content OK: {len(catalog.exercises)} exercises, {tip_count} tips, {faq_count} FAQ answers; "
+        f"program {program.name!r}: {program.week.count(DayKind.TRAIN)} training days a week, "
+        f"{len(program.stages)} stages"
+    )
+    return 0
+
+
+def preview(*, days: int, start: date | None, directory: Path | None, seed: str) -> int:
+    """Print ``days`` days of messages, starting on ``start``."""
+    catalog = _load(directory)
+    if catalog is None:
+        return 1
+    first = start or date.today()
+    enrollment = Enrollment(start=first, seed=seed)
+    for offset in range(days):
+        today = first + timedelta(days=offset)
+        print(f"──── {today:%a} {today.isoformat()} " + "─" * 40)
+        print(reply_to_text(render_day(plan_day(catalog=catalog, enrollment=enrollment, today=today))))
+        print()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "check-content":
+        return check_content(args.directory)
+    if args.command == "preview":
+        return preview(days=args.days, start=args.start, directory=args.content, seed=args.seed)
+    raise AssertionError(f"unhandled command {args.command}")
