@@ -28,21 +28,19 @@ def load_catalog(directory: Path) -> Catalog:
     author fixes them in one pass rather than one per run.
     """
     issues: list[ContentIssue] = []
-    exercises = _load_exercises(directory / EXERCISES_DIR, issues)
+    exercises, present = _load_exercises(directory / EXERCISES_DIR, issues)
     program_doc = _read(directory / PROGRAM_FILE, issues)
     model = _validate(program_doc, ProgramModel, issues) if program_doc else None
     program = model.to_domain() if model else None
     if program is not None and program_doc is not None:
-        issues.extend(_program_issues(program_doc, program, {e.id for e, _ in exercises}))
+        issues.extend(_program_issues(program_doc, program, present))
+    if program is not None and issues:
+        program = None  # a broken program cannot be rendered; size the exercises alone
+    issues.extend(oversized_messages(exercises, program, program_doc))
     if issues or program is None:
         # A shared default rotation can raise one issue per stage; report it once.
         raise ContentError(dict.fromkeys(issues))
-    catalog = Catalog(exercises=tuple(e for e, _ in exercises), program=program)
-    docs = {exercise.id: doc for exercise, doc in exercises}
-    issues.extend(oversized_messages(catalog, docs, program_doc))
-    if issues:
-        raise ContentError(issues)
-    return catalog
+    return Catalog(exercises=tuple(e for e, _ in exercises), program=program)
 
 
 def _read(path: Path, issues: list[ContentIssue]) -> YamlDocument | None:
@@ -75,15 +73,18 @@ def _explain(err: ErrorDetails) -> str:
         return "unknown key (check its spelling against content/README.md)"
     if kind == "too_short" and err["ctx"].get("min_length") == 1:
         return "must not be empty"
-    if kind == "string_too_short":
+    if kind == "string_too_short" or (kind == "string_type" and err["input"] is None):
         return "must not be blank"
+    if kind == "string_type" and isinstance(err["input"], bool):
+        return "YAML reads yes/no/on/off/true/false as a yes-or-no value: put this text in quotes"
     return str(err["msg"]).removeprefix("Value error, ")
 
 
-def _load_exercises(folder: Path, issues: list[ContentIssue]) -> list[tuple[Exercise, YamlDocument]]:
+def _load_exercises(folder: Path, issues: list[ContentIssue]) -> tuple[list[tuple[Exercise, YamlDocument]], set[str]]:
+    """The exercises that loaded, and the ids of all files present (broken or not)."""
     if not folder.is_dir():
         issues.append(ContentIssue(folder, None, "", "is missing: exercises live in exercises/<id>.yaml"))
-        return []
+        return [], set()
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
     if not paths:
         issues.append(ContentIssue(folder, None, "", "has no exercise files (*.yaml)"))
@@ -96,12 +97,30 @@ def _load_exercises(folder: Path, issues: list[ContentIssue]) -> list[tuple[Exer
             continue
         if model.id != path.stem:
             issues.append(doc.issue(("id",), f"must equal the file name {path.stem!r}"))
+        issues.extend(_repeated_items(doc, model))
         if model.id in first_file:
             issues.append(doc.issue(("id",), f"duplicate id {model.id!r}: also in {first_file[model.id]}"))
             continue
         first_file[model.id] = path
         loaded.append((model.to_domain(), doc))
-    return loaded
+    return loaded, {path.stem for path in paths}
+
+
+def _repeated_items(doc: YamlDocument, model: ExerciseModel) -> Iterator[ContentIssue]:
+    """Equal entries would break the tip rotation and make FAQ answers ambiguous."""
+    lists: dict[str, list[str]] = {
+        "instructions": model.instructions,
+        "tips": model.tips,
+        "faq": [entry.question for entry in model.faq],
+    }
+    for field, items in lists.items():
+        first_seen: dict[str, int] = {}
+        for index, item in enumerate(items):
+            key = " ".join(item.casefold().split())
+            if key in first_seen:
+                what = "question" if field == "faq" else "entry"
+                yield doc.issue((field, index), f"repeats {field}[{first_seen[key]}]: each {what} must be different")
+            first_seen.setdefault(key, index)
 
 
 def _program_issues(doc: YamlDocument, program: Program, known: set[str]) -> Iterator[ContentIssue]:

@@ -38,45 +38,62 @@ class YamlDocument:
     root: yaml.Node
 
     def line_of(self, loc: Loc) -> int:
-        """Return the 1-based line of the deepest node ``loc`` reaches."""
+        """Return the 1-based line ``loc`` names: a key's own line, or an item's.
+
+        Where ``loc`` leads past what the file holds (a missing field), the
+        line of the deepest node it reaches is returned.
+        """
         node = self.root
+        line = node.start_mark.line + 1
         for part in loc:
-            child = _child(node, part)
-            if child is None:
+            step = _child(node, part)
+            if step is None:
                 break
-            node = child
-        return node.start_mark.line + 1
+            key, node = step
+            line = (key or node).start_mark.line + 1
+        return line
 
     def issue(self, loc: Loc, message: str) -> ContentIssue:
         """Build an issue that points at ``loc`` in this file."""
         return ContentIssue(self.path, self.line_of(loc), format_loc(loc), message)
 
 
-def _child(node: yaml.Node, part: str | int) -> yaml.Node | None:
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    """The (key node, value node) that ``part`` selects below ``node``."""
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == part:
-                # A scalar value sits on its key's line; point at the key so a
-                # message about an unknown key names the line where it stands.
-                return key if isinstance(value, yaml.ScalarNode) else value
+                return key, value
         return None
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        return node.value[part] if 0 <= part < len(node.value) else None
+        return (None, node.value[part]) if 0 <= part < len(node.value) else None
     return None
 
 
-def _duplicate_keys(node: yaml.Node, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[Loc, int]]:
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            name = str(key.value)
-            if name in seen:
-                yield (*loc, name), key.start_mark.line + 1
-            seen.add(name)
-            yield from _duplicate_keys(value, (*loc, name))
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            yield from _duplicate_keys(item, (*loc, index))
+def _structure_problems(root: yaml.Node) -> Iterator[tuple[Loc, int, str]]:
+    """Duplicate keys and aliases, with where they stand.
+
+    Aliases (``*name``) are refused: content needs none, and refusing them
+    rules out self-referencing and exponentially expanding documents.
+    """
+    seen: set[int] = set()
+    pending: list[tuple[yaml.Node, tuple[str | int, ...]]] = [(root, ())]
+    while pending:
+        node, loc = pending.pop()
+        if id(node) in seen:
+            yield loc, node.start_mark.line + 1, "anchors and aliases (&name, *name) are not supported"
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key, value in node.value:
+                name = str(key.value)
+                if name in keys:
+                    yield (*loc, name), key.start_mark.line + 1, "duplicate key: each key may appear once"
+                keys.add(name)
+                pending.append((value, (*loc, name)))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*loc, index)) for index, item in enumerate(node.value))
 
 
 def read_yaml(path: Path) -> YamlDocument | ContentIssue:
@@ -90,10 +107,7 @@ def read_yaml(path: Path) -> YamlDocument | ContentIssue:
     try:
         return _parse(path, text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return ContentIssue(
-            path, mark.line + 1 if mark else None, "", f"is not valid YAML: {exc.problem or exc.context}"
-        )
+        return _syntax_issue(path, exc)
     except yaml.YAMLError as exc:
         return ContentIssue(path, None, "", f"is not valid YAML: {exc}")
 
@@ -104,8 +118,18 @@ def _parse(path: Path, text: str) -> YamlDocument | ContentIssue:
         root = loader.get_single_node()
         if root is None:
             return ContentIssue(path, 1, "", "is empty")
-        for loc, line in _duplicate_keys(root):
-            return ContentIssue(path, line, format_loc(loc), "duplicate key: each key may appear once")
+        for loc, line, message in _structure_problems(root):
+            return ContentIssue(path, line, format_loc(loc), message)
         return YamlDocument(path=path, data=loader.construct_document(root), root=root)
     finally:
         loader.dispose()
+
+
+def _syntax_issue(path: Path, exc: yaml.MarkedYAMLError) -> ContentIssue:
+    # At the end of the file the problem mark is useless ("unexpected end of
+    # stream" past the last line); the context mark says where the unclosed
+    # quote or bracket opened.
+    at_end = "end of stream" in (exc.problem or "")
+    mark = (exc.context_mark if at_end else None) or exc.problem_mark or exc.context_mark
+    words = ", ".join(part for part in (exc.context, exc.problem) if part) if at_end else exc.problem or exc.context
+    return ContentIssue(path, mark.line + 1 if mark else None, "", f"is not valid YAML: {words}")
