@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import pairwise
 
 from bot.domain import Catalog, DayKind, DayPlan, Enrollment, Program, Stage, TipPick
@@ -30,13 +30,10 @@ def plan_day(*, catalog: Catalog, enrollment: Enrollment, today: date) -> DayPla
     index = (today - enrollment.start).days
     week = max(1, index // DAYS_PER_WEEK + 1)
     stage = program.stages[_stage_number(program, index)]
+    day_plan = partial(DayPlan, day=today, day_number=index + 1, week=week, stage=stage)
     if program.week[index % DAYS_PER_WEEK] is DayKind.REST:
         next_index = _next_training_index(program, index)
-        return DayPlan(
-            day=today,
-            day_number=index + 1,
-            week=week,
-            stage=stage,
+        return day_plan(
             kind=DayKind.REST,
             next_exercise=catalog.exercise(_exercise_id(program, next_index)),
             next_date=today + timedelta(days=next_index - index),
@@ -44,11 +41,7 @@ def plan_day(*, catalog: Catalog, enrollment: Enrollment, today: date) -> DayPla
     exercise = catalog.exercise(_exercise_id(program, index))
     order = _tip_order(enrollment.seed, exercise.id, len(exercise.tips))
     position = _meetings_before(program, index, exercise.id) % len(order)
-    return DayPlan(
-        day=today,
-        day_number=index + 1,
-        week=week,
-        stage=stage,
+    return day_plan(
         kind=DayKind.TRAIN,
         exercise=exercise,
         prescription=stage.prescription_for(exercise.id),

@@ -55,6 +55,14 @@ def assert_valid(catalog: Catalog, enrollment: Enrollment, plan: DayPlan) -> Non
         assert program.week[(plan.next_date - enrollment.start).days % 7] is DayKind.TRAIN
 
 
+def assert_span_is_sound(catalog: Catalog, enrollment: Enrollment, first: date) -> None:
+    """Over 400 days from ``first``, every plan is valid and tips rotate."""
+    sequence = plans(catalog, enrollment, first, 400)
+    for plan in sequence:
+        assert_valid(catalog, enrollment, plan)
+    assert_tips_rotate(sequence)
+
+
 def assert_tips_rotate(sequence: list[DayPlan]) -> None:
     """Per exercise, any run of T consecutive meetings shows T different tips."""
     tips_by_exercise: dict[str, list[str]] = defaultdict(list)
@@ -72,11 +80,7 @@ def assert_tips_rotate(sequence: list[DayPlan]) -> None:
 @given(start=starts, offset=st.integers(min_value=0, max_value=3000), seed=seeds)
 def test_every_day_of_any_400_day_span_has_a_valid_plan(catalog: Catalog, start: date, offset: int, seed: str) -> None:
     """Over any start and any 400-day span, plans are valid, rest days follow the week, tips rotate."""
-    enrollment = Enrollment(start=start, seed=seed)
-    sequence = plans(catalog, enrollment, start + timedelta(days=offset), 400)
-    for plan in sequence:
-        assert_valid(catalog, enrollment, plan)
-    assert_tips_rotate(sequence)
+    assert_span_is_sound(catalog, Enrollment(start=start, seed=seed), start + timedelta(days=offset))
 
 
 @settings(max_examples=30, deadline=None)
@@ -167,11 +171,7 @@ def catalogs(draw: st.DrawFn) -> Catalog:
 @given(catalog=catalogs(), start=starts, offset=st.integers(-14, 400), seed=seeds)
 def test_any_program_gives_valid_plans_and_rotating_tips(catalog: Catalog, start: date, offset: int, seed: str) -> None:
     """Rotations with repeats, several stages, any week pattern: plans stay valid, tips never repeat early."""
-    enrollment = Enrollment(start=start, seed=seed)
-    sequence = plans(catalog, enrollment, start + timedelta(days=offset), 400)
-    for plan in sequence:
-        assert_valid(catalog, enrollment, plan)
-    assert_tips_rotate(sequence)
+    assert_span_is_sound(catalog, Enrollment(start=start, seed=seed), start + timedelta(days=offset))
 
 
 @settings(max_examples=100, deadline=None)
