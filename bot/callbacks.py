@@ -1,15 +1,20 @@
 """Callback data carried by inline buttons: encode when rendering, decode on press.
 
-Telegram returns callback data verbatim but a client can forge it, and old
+Telegram returns callback data verbatim, but a client can forge it, and old
 messages carry data from earlier versions, so ``decode`` returns None for
-anything it does not fully understand instead of raising.
+anything it does not fully understand instead of raising. Values that name
+content (exercise ids, FAQ positions) are checked against the catalog by the
+handler that uses them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, time
+from typing import Literal
+
+from bot.timezones import format_send_time, normalize_zone, parse_send_time
 
 # Telegram's limit for callback_data, in bytes.
 MAX_BYTES = 64
@@ -30,13 +35,47 @@ class FaqList:
 
 
 @dataclass(frozen=True, slots=True)
+class FaqBrowse:
+    """List the exercises, to browse their FAQ."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaqAnswer:
+    """Answer one FAQ entry."""
+
+    exercise_id: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class About:
     """Show an exercise's description."""
 
     exercise_id: str
 
 
-CallbackData = Done | FaqList | About
+@dataclass(frozen=True, slots=True)
+class Menu:
+    """Open the picker for the send time or the time zone."""
+
+    kind: Literal["time", "zone"]
+
+
+@dataclass(frozen=True, slots=True)
+class SetTime:
+    """Set the daily send time."""
+
+    value: time
+
+
+@dataclass(frozen=True, slots=True)
+class SetZone:
+    """Set the time zone (stored form)."""
+
+    zone: str
+
+
+CallbackData = Done | FaqList | FaqBrowse | FaqAnswer | About | Menu | SetTime | SetZone
 
 
 def encode(data: CallbackData) -> str:
@@ -46,8 +85,18 @@ def encode(data: CallbackData) -> str:
             raw = f"done:{day.isoformat()}"
         case FaqList(exercise_id=exercise_id):
             raw = f"faq:{exercise_id}"
+        case FaqBrowse():
+            raw = "faqs:all"
+        case FaqAnswer(exercise_id=exercise_id, index=index):
+            raw = f"fq:{exercise_id}:{index}"
         case About(exercise_id=exercise_id):
             raw = f"about:{exercise_id}"
+        case Menu(kind=kind):
+            raw = f"menu:{kind}"
+        case SetTime(value=value):
+            raw = f"time:{format_send_time(value)}"
+        case SetZone(zone=zone):
+            raw = f"tz:{zone}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw!r}")
     return raw
@@ -60,10 +109,40 @@ def _done(rest: str) -> CallbackData | None:
         return None
 
 
+def _faq_answer(rest: str) -> CallbackData | None:
+    exercise_id, _, index = rest.rpartition(":")
+    if not exercise_id or not index.isdigit() or len(index) > 3:
+        return None
+    return FaqAnswer(exercise_id, int(index))
+
+
+def _menu(rest: str) -> CallbackData | None:
+    if rest == "time":
+        return Menu("time")
+    if rest == "zone":
+        return Menu("zone")
+    return None
+
+
+def _set_time(rest: str) -> CallbackData | None:
+    value = parse_send_time(rest)
+    return None if value is None else SetTime(value)
+
+
+def _set_zone(rest: str) -> CallbackData | None:
+    zone = normalize_zone(rest)
+    return None if zone is None else SetZone(zone)
+
+
 _DECODERS: dict[str, Callable[[str], CallbackData | None]] = {
     "done": _done,
     "faq": FaqList,
+    "faqs": lambda rest: FaqBrowse() if rest == "all" else None,
+    "fq": _faq_answer,
     "about": About,
+    "menu": _menu,
+    "time": _set_time,
+    "tz": _set_zone,
 }
 
 

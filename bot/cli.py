@@ -14,6 +14,7 @@ from bot.domain import Catalog, DayKind, Enrollment
 from bot.plaintext import reply_to_text
 from bot.planner import plan_day
 from bot.render import render_day
+from bot.run import db_upgrade, run
 
 MAX_PREVIEW_DAYS = 366
 
@@ -43,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--start", type=_iso_date, help="the subscriber's first day, YYYY-MM-DD (default today)")
     preview.add_argument("--content", type=Path, help="content directory (default: the bundled content)")
     preview.add_argument("--seed", default="preview", help="subscriber seed for the tip order (default 'preview')")
+
+    commands.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)")
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    db_commands.add_parser("upgrade", help="apply database migrations (calfbot run also does this)")
     return parser
 
 
@@ -92,4 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return check_content(args.directory)
     if args.command == "preview":
         return preview(days=args.days, start=args.start, directory=args.content, seed=args.seed)
+    if args.command == "run":
+        return run()
+    if args.command == "db" and args.db_command == "upgrade":
+        return db_upgrade()
     raise AssertionError(f"unhandled command {args.command}")

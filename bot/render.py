@@ -16,6 +16,7 @@ from bot.domain import DayKind, DayPlan, Exercise, FaqEntry, Prescription, Tempo
 # Telegram's message limit. Counted in UTF-16 code units of the text before
 # entity parsing, which is stricter than Telegram's own count after parsing.
 MAX_MESSAGE_LENGTH = 4096
+LOGGED_LINE = "✅ <b>Logged. Well done!</b> See your streak with /stats."
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +47,11 @@ def _e(text: str) -> str:
     return escape(text, quote=False)
 
 
-def render_day(plan: DayPlan) -> Reply:
-    """Render a day's plan: the workout, or the rest-day message."""
+def render_day(plan: DayPlan, *, logged: bool = False) -> Reply:
+    """Render a day's plan: the workout, or the rest-day message.
+
+    ``logged`` marks the workout as done: a closing line instead of the ✅ button.
+    """
     if plan.kind is DayKind.REST:
         return Reply(_rest_text(plan))
     exercise, prescription, tip = plan.exercise, plan.prescription, plan.tip
@@ -75,14 +79,15 @@ def render_day(plan: DayPlan) -> Reply:
         "",
         "Questions? Send /faq, or just type your question.",
     ]
-    keyboard = (
-        (Button("✅ Done", callbacks.encode(callbacks.Done(plan.day))),),
-        (
-            Button("❓ FAQ", callbacks.encode(callbacks.FaqList(exercise.id))),
-            Button("ℹ️ About", callbacks.encode(callbacks.About(exercise.id))),
-        ),
+    info_row = (
+        Button("❓ FAQ", callbacks.encode(callbacks.FaqList(exercise.id))),
+        Button("ℹ️ About", callbacks.encode(callbacks.About(exercise.id))),
     )
-    return Reply("\n".join(lines), keyboard)
+    if logged:
+        lines += ["", LOGGED_LINE]
+        return Reply("\n".join(lines), (info_row,))
+    done_row = (Button("✅ Done", callbacks.encode(callbacks.Done(plan.day))),)
+    return Reply("\n".join(lines), (done_row, info_row))
 
 
 def _rest_text(plan: DayPlan) -> str:

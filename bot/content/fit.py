@@ -39,7 +39,8 @@ def oversized_messages(
             if exercise.id not in stage.rotation:
                 continue
             tip_index = max(range(len(exercise.tips)), key=lambda i: telegram_length(exercise.tips[i]))
-            reply = render_day(_worst_case_plan(exercise, stage, tip_index))
+            # The logged variant is the longer one (a closing line replaces a button).
+            reply = render_day(_worst_case_plan(exercise, stage, tip_index), logged=True)
             parts: list[tuple[int, YamlDocument, Loc]] = [
                 (sum(map(telegram_length, exercise.instructions)), doc, ("instructions",)),
                 (telegram_length(exercise.tips[tip_index]), doc, ("tips", tip_index)),

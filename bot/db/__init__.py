@@ -1,0 +1,4 @@
+"""Storage: SQLAlchemy models, engine set-up, migrations and queries.
+
+Only this package imports sqlalchemy.
+"""

@@ -1,0 +1,88 @@
+"""Tables. Every change here needs an Alembic migration (a test compares them)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, MetaData, String, Time, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so migrations can refer to them on both engines.
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime on every engine (SQLite would drop the offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Subscriber(Base):
+    """A private chat that subscribed with /start."""
+
+    __tablename__ = "subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    active: Mapped[bool]
+    send_time: Mapped[time] = mapped_column(Time())
+    timezone: Mapped[str] = mapped_column(String(64))
+    program_start: Mapped[date] = mapped_column(Date())
+    # Per-subscriber seed for the tip order; random, not derived from the chat id.
+    seed: Mapped[str] = mapped_column(String(32))
+
+
+class Pause(Base):
+    """Local days (inclusive) on which a subscriber paused the program."""
+
+    __tablename__ = "pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"), index=True)
+    first_day: Mapped[date] = mapped_column(Date())
+    last_day: Mapped[date] = mapped_column(Date())
+
+
+class Workout(Base):
+    """A completed session: one per subscriber and local day."""
+
+    __tablename__ = "workouts"
+    __table_args__ = (UniqueConstraint("subscriber_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date())
+    exercise_id: Mapped[str | None] = mapped_column(String(40))
+    logged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Stats by day across subscribers (admin figures, "sessions logged today").
+Index("ix_workouts_day", Workout.day)

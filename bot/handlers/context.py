@@ -1,0 +1,78 @@
+"""What every handler gets: typed dependencies and helpers to reply.
+
+Dependencies live on a custom CallbackContext (PTB's own dependency
+injection), so handlers stay plain ``async def f(update, context)`` functions
+and nothing reaches for a global or the clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from bot.db.queries import SubscriberInfo
+from bot.domain import Catalog
+from bot.faq_search import FaqIndex
+from bot.render import Keyboard, Reply
+from bot.timezones import local_now
+
+DEPS_KEY = "calfbot.deps"
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The services handlers use, built once by the composition root."""
+
+    catalog: Catalog
+    faq_index: FaqIndex
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    default_send_time: time
+    default_timezone: str
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The callback context with calfbot's dependencies."""
+
+    @property
+    def deps(self) -> Deps:
+        deps = self.bot_data.get(DEPS_KEY)
+        if not isinstance(deps, Deps):
+            raise RuntimeError("the application was built without calfbot's dependencies")
+        return deps
+
+    def local_today(self, subscriber: SubscriberInfo) -> date:
+        """The subscriber's calendar date right now."""
+        return local_now(self.deps.clock(), subscriber.timezone).date()
+
+
+BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+
+
+def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """A rendered keyboard as Telegram's inline markup (None when empty)."""
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in keyboard]
+    )
+
+
+async def send_to(context: BotContext, chat_id: int, reply: Reply) -> Message:
+    """Send a reply to a chat."""
+    return await context.bot.send_message(
+        chat_id, reply.text, parse_mode=ParseMode.HTML, reply_markup=markup(reply.keyboard)
+    )
+
+
+async def send(update: Update, context: BotContext, reply: Reply) -> Message | None:
+    """Send a reply to the chat an update came from."""
+    chat = update.effective_chat
+    return None if chat is None else await send_to(context, chat.id, reply)
