@@ -2,30 +2,37 @@
 
 People type "pogo how high", "dumbell same side single leg?" or "is it ok for
 beginers": keywords in any order, typos, the exercise's name mixed in. Whole-
-string fuzzy ratios handle that badly (a short query partially matches almost
-any long question, and "how" alone would score 100 under ``token_set_ratio``),
-so the search works on words instead:
+string fuzzy ratios handle that badly: a short query partially matches almost
+any long question, and under ``token_set_ratio`` the single word "how" scores
+100 against every question that contains it. So the search scores words:
 
-* Every text is normalized the same way: accents removed, casefolded, and
-  everything but letters and digits turned into word breaks.
-* Each query word is matched to the words of the content with rapidfuzz: the
-  same word scores 1.0, one edit (OSA, so a swapped pair of letters is one
-  edit) 0.85, two edits 0.7, a shared beginning of four letters or more 0.8.
-  Short words must be closer: words of one or two letters must match
-  exactly, words of three to five letters may be one edit off.
-* Words are weighted by how rare they are across the FAQ (inverse document
-  frequency over question, exercise name and answer), so "pogo", "jump" or
-  "dumbbell" decide the match and "how", "i" or "the" barely count.
-* An entry scores on two coverages. ``query_cover``: how much of the query's
-  weight the entry explains, where words of the question and the exercise's
+* Every text is normalized the same way (``normalize``): accents removed,
+  casefolded, everything but letters and digits turned into word breaks, and
+  a plural "s" dropped (``_stem``), so "hops" and "hop" are one word.
+* Each query word is matched to the words of the FAQ with rapidfuzz's OSA
+  distance, where a swapped pair of letters is one edit. Similarity is
+  ``1 - edits / length`` of the longer word, with at most no edit for words
+  of up to two letters, one for three to five letters and two for longer
+  words. A shared start of four letters or more ("jump", "jumping") scores
+  0.8, and so does a listed everyday synonym ("ok" for "safe", ``_SYNONYMS``).
+* Words weigh by how rare they are across the FAQ entries (inverse document
+  frequency over question, exercise name and answer, to the power 1.5), so
+  "pogo", "jump" or "dumbbell" decide the match and "how", "i" or "the"
+  barely count. A word the FAQ never uses weighs like a fairly common word.
+* An entry scores on two coverages. ``query_cover``: the share of the
+  query's weight the entry explains, where the question and the exercise's
   name count fully and words found only in the answer count half.
-  ``question_cover``: how much of the question's own weight the query
-  mentions. The score is their weighted harmonic mean (see ``_combine``),
-  scaled to 0..100: a question typed exactly, in any word order, scores 100.
+  ``question_cover``: the share of the question's weight the query mentions.
+  The score is their harmonic mean weighted 3:1 towards ``query_cover``
+  (people type keywords, not whole questions), scaled down when the matched
+  words carry less weight than one fairly rare word (so "how" or "what" alone
+  match nothing), times 100. A question typed exactly, in any word order,
+  scores 100.
 
-Nonsense ("asdfgh qwerty", "pizza recipe") matches no word, so it scores 0;
-the thresholds below were chosen from the measured gap between such queries
-and real ones (see the tests and ``BEST_THRESHOLD``).
+``BEST_THRESHOLD`` and ``ALTERNATIVE_THRESHOLD`` come from measurements on
+the real content (see the tests): realistic questions that should be found
+score 61 or more, unrelated chatter ("what is love", "can you help me") at
+most 53, gibberish ("asdfgh qwerty", "pizza recipe") 0.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ import bisect
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import process
@@ -42,37 +49,52 @@ from rapidfuzz.distance import OSA
 
 from bot.domain import Catalog, Exercise, FaqEntry
 
-#: Characters of the raw message that are looked at; the rest is ignored.
+__all__ = [
+    "ALTERNATIVE_THRESHOLD",
+    "BEST_THRESHOLD",
+    "EMPTY",
+    "MAX_ALTERNATIVES",
+    "MAX_QUERY_CHARS",
+    "PREFER_MARGIN",
+    "FaqHit",
+    "FaqIndex",
+    "SearchResult",
+    "normalize",
+]
+
+#: Characters of the raw message, from its first letter or digit, that are read.
 MAX_INPUT_CHARS = 2000
 #: Characters of the normalized query that are matched (cut at a word break).
 MAX_QUERY_CHARS = 300
-#: Distinct query words that are matched; more than this is no question.
-MAX_QUERY_WORDS = 50
+#: Distinct query words that are matched.
+MAX_QUERY_WORDS = 60
 
-#: Minimum score for the best hit; below it the search answers "no match".
-BEST_THRESHOLD = 55.0
-#: Minimum score for a "did you mean" alternative.
-ALTERNATIVE_THRESHOLD = 35.0
+#: Minimum score of the best hit; below it the search answers "no match".
+BEST_THRESHOLD = 57.0
+#: Minimum score of a "did you mean" alternative.
+ALTERNATIVE_THRESHOLD = 40.0
 #: At most this many alternatives are offered.
 MAX_ALTERNATIVES = 3
 #: Points by which the preferred exercise's entries may trail and still rank first.
 PREFER_MARGIN = 6.0
 
+#: ``SearchResult.problem`` when the query has no letters or digits.
 EMPTY = "empty"
 
 _ANSWER_FACTOR = 0.5
-_WEIGHT_POWER = 1.0
-_UNKNOWN_QUANTILE = 0.5
-_ANSWER_ONLY = 0.0
 _PREFIX_SIMILARITY = 0.8
-_MIN_PREFIX = 4
-_MIN_WEIGHT = 0.05
-# The harmonic mean weighs query_cover this many times as much as question_cover.
-_QUERY_COVER_BIAS = 2.0
-
-_INFORMATION_FREQUENCY = 3
 _SYNONYM_SIMILARITY = 0.8
-# Everyday words people use for words the FAQ uses (stemmed, see _stem).
+_MIN_PREFIX = 4
+_MIN_IDF = 0.05
+_WEIGHT_POWER = 1.5
+# A word the FAQ never uses weighs like the word at this quantile of all weights.
+_UNKNOWN_QUANTILE = 0.25
+# Matched words must weigh as much as a word used by this many entries to count fully.
+_INFORMATION_FREQUENCY = 3
+# The harmonic mean weighs query_cover this many times as much as question_cover.
+_QUERY_COVER_BIAS = 3.0
+
+# Everyday words people use for words the FAQ uses; keys and values stemmed.
 _SYNONYMS: dict[str, tuple[str, ...]] = {
     "ok": ("safe", "good", "normal", "fine"),
     "okay": ("safe", "good", "normal", "fine"),
@@ -102,24 +124,27 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
 
 _APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
 _WORD = re.compile(r"[^\W_]+")
+_FIRST_WORD_CHAR = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True, slots=True)
 class FaqHit:
-    """One FAQ entry that matches a query, with its score (0..100)."""
+    """One FAQ entry that matches a query: ``exercise.faq[index] is entry``."""
 
     exercise: Exercise
     index: int
     entry: FaqEntry
-    score: float
+    score: float  # 0..100
 
 
 @dataclass(frozen=True, slots=True)
 class SearchResult:
-    """The best match (or None), up to three alternatives, and any problem.
+    """The best match, up to ``MAX_ALTERNATIVES`` other entries, and any problem.
 
-    ``problem`` is None or ``"empty"`` when the query has no letters or digits
-    at all; a long query is not a problem, only its start is matched.
+    ``best`` is None when nothing matches well enough. ``alternatives`` are
+    "did you mean" hits, best first, each entry at most once and never the
+    best. ``problem`` is None or ``EMPTY`` when the query has no letters or
+    digits; a long query is not a problem, only its start is matched.
     """
 
     best: FaqHit | None
@@ -136,28 +161,30 @@ def normalize(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """Return ``word`` without a plural "s", so "hops" and "hop" are one word."""
+    """Return ``word`` without a plural "s"."""
     if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
 
 
-def _words(text: str) -> tuple[str, ...]:
-    """Return the distinct (stemmed) words of ``text`` in order of first appearance."""
-    return tuple(dict.fromkeys(_stem(word) for word in normalize(text).split()))
+def _distinct(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(words))
 
 
 def _query_words(query: str) -> tuple[str, ...]:
     """Return the distinct words of the query's first ``MAX_QUERY_CHARS`` characters."""
-    text = normalize(query[:MAX_INPUT_CHARS])
+    start = _FIRST_WORD_CHAR.search(query)
+    if start is None:
+        return ()
+    text = normalize(query[start.start() : start.start() + MAX_INPUT_CHARS])
     if len(text) > MAX_QUERY_CHARS:
         cut = text[: MAX_QUERY_CHARS + 1]
         text = cut.rsplit(" ", 1)[0] if " " in cut else cut[:MAX_QUERY_CHARS]
-    return tuple(dict.fromkeys(_stem(word) for word in text.split()))[:MAX_QUERY_WORDS]
+    return _distinct(text.split())[:MAX_QUERY_WORDS]
 
 
 def _max_edits(length: int) -> int:
-    """Return how many edits a word of this length may be off and still match."""
+    """Return how many edits away a word of this length may be typed."""
     if length <= 2:
         return 0
     if length <= 5:
@@ -169,20 +196,20 @@ def _combine(query_cover: float, question_cover: float) -> float:
     """Return the weighted harmonic mean of the two coverages (0..1)."""
     if query_cover <= 0.0 or question_cover <= 0.0:
         return 0.0
-    bias = _QUERY_COVER_BIAS
-    return (1.0 + bias) / (bias / query_cover + 1.0 / question_cover)
+    return (1.0 + _QUERY_COVER_BIAS) / (_QUERY_COVER_BIAS / query_cover + 1.0 / question_cover)
 
 
 @dataclass(frozen=True, slots=True)
 class _Doc:
-    """The precomputed words of one FAQ entry."""
+    """One FAQ entry with its stemmed words."""
 
     exercise: Exercise
     exercise_order: int
     index: int
     entry: FaqEntry
-    question: tuple[str, ...]
-    question_weight: float
+    question: tuple[str, ...]  # the question's words
+    strong: tuple[str, ...]  # the question's and the exercise name's words
+    answer: tuple[str, ...]  # the answer's words
 
 
 class FaqIndex:
@@ -190,11 +217,16 @@ class FaqIndex:
 
     def __init__(self, catalog: Catalog) -> None:
         docs: list[_Doc] = []
-        texts: list[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = []
+        surfaces: dict[str, str] = {}
         for exercise_order, exercise in enumerate(catalog.exercises):
-            name = tuple(dict.fromkeys(_words(exercise.name) + _words(exercise.id.replace("-", " "))))
+            name_text = f"{exercise.name} {exercise.id}"
             for index, entry in enumerate(exercise.faq):
-                question = _words(entry.question)
+                question_raw = normalize(entry.question).split()
+                name_raw = normalize(name_text).split()
+                answer_raw = normalize(entry.answer).split()
+                for word in (*question_raw, *name_raw, *answer_raw):
+                    surfaces.setdefault(word, _stem(word))
+                question = _distinct([_stem(word) for word in question_raw])
                 docs.append(
                     _Doc(
                         exercise=exercise,
@@ -202,148 +234,147 @@ class FaqIndex:
                         index=index,
                         entry=entry,
                         question=question,
-                        question_weight=0.0,
+                        strong=_distinct([*question, *(_stem(word) for word in name_raw)]),
+                        answer=_distinct([_stem(word) for word in answer_raw]),
                     )
                 )
-                texts.append((question, name, _words(entry.answer)))
+        self._docs = tuple(docs)
 
-        document_frequency: dict[str, int] = {}
-        for question, name, answer in texts:
-            for word in dict.fromkeys(question + name + answer):
-                document_frequency[word] = document_frequency.get(word, 0) + 1
-        count = len(docs)
-        self._weights: dict[str, float] = {
-            word: max(_MIN_WEIGHT, math.log((count + 1) / (frequency + 0.5))) ** _WEIGHT_POWER
-            for word, frequency in document_frequency.items()
-        }
-        known = sorted(self._weights.values())
-        # A word the FAQ never uses counts like a typical content word.
-        self._unknown_weight = known[int(len(known) * _UNKNOWN_QUANTILE)] if known else 1.0
+        frequency: dict[str, int] = {}
+        for doc in docs:
+            for word in _distinct([*doc.strong, *doc.answer]):
+                frequency[word] = frequency.get(word, 0) + 1
+        self._weights = {word: self._weight_for(count) for word, count in frequency.items()}
+        ordered = sorted(self._weights.values())
+        self._unknown_weight = ordered[int(len(ordered) * _UNKNOWN_QUANTILE)] if ordered else 1.0
+        self._information = self._weight_for(_INFORMATION_FREQUENCY)
+        self._question_weights = tuple(sum(self._weights[word] for word in doc.question) for doc in docs)
 
-        # For each word: the entries whose question or name has it (full
-        # credit) and those whose answer has it (reduced credit).
+        # Each word's entries: full credit in the question or the exercise's
+        # name, reduced credit when only the answer has it.
         self._postings: dict[str, list[tuple[int, float]]] = {}
-        for position, (question, name, answer) in enumerate(texts):
-            strong = dict.fromkeys(question + name)
-            for word in strong:
+        for position, doc in enumerate(docs):
+            for word in doc.strong:
                 self._postings.setdefault(word, []).append((position, 1.0))
-            for word in answer:
+            strong = set(doc.strong)
+            for word in doc.answer:
                 if word not in strong:
                     self._postings.setdefault(word, []).append((position, _ANSWER_FACTOR))
 
-        self._docs = tuple(
-            _Doc(
-                exercise=doc.exercise,
-                exercise_order=doc.exercise_order,
-                index=doc.index,
-                entry=doc.entry,
-                question=doc.question,
-                question_weight=sum(self._weights[word] for word in doc.question),
-            )
-            for doc in docs
-        )
-        self._vocabulary = sorted(self._weights)
-        # A match must carry at least the weight of one fairly rare word to
-        # count fully; "how" or "what" alone explain any question.
-        self._information = max(_MIN_WEIGHT, math.log((count + 1) / (_INFORMATION_FREQUENCY + 0.5))) ** _WEIGHT_POWER
+        self._stems = sorted(self._weights)
+        self._surfaces = sorted(surfaces)
+        self._surface_stems = [surfaces[word] for word in self._surfaces]
 
-    def _similar(self, word: str) -> dict[str, float]:
-        """Return the vocabulary words close to ``word`` with their similarity."""
-        found: dict[str, float] = {}
-        edits = _max_edits(len(word))
-        if edits == 0:
-            if word in self._weights:
-                found[word] = 1.0
-        else:
-            for candidate, distance, _ in process.extract(
-                word, self._vocabulary, scorer=OSA.distance, score_cutoff=edits, limit=None
-            ):
-                if distance <= _max_edits(len(candidate)):
-                    found[candidate] = 1.0 - distance / max(len(word), len(candidate))
-        if len(word) >= _MIN_PREFIX:
-            # Longer words that start with this one ("jump" -> "jumping").
-            start = bisect.bisect_left(self._vocabulary, word)
-            for candidate in self._vocabulary[start:]:
-                if not candidate.startswith(word):
-                    break
-                found[candidate] = max(found.get(candidate, 0.0), _PREFIX_SIMILARITY)
-            # Shorter words this one starts with ("jumping" -> "jump").
-            for end in range(_MIN_PREFIX, len(word)):
-                prefix = word[:end]
-                if prefix in self._weights:
-                    found[prefix] = max(found.get(prefix, 0.0), _PREFIX_SIMILARITY)
-        for synonym in _SYNONYMS.get(word, ()):
-            if synonym in self._weights:
-                found[synonym] = max(found.get(synonym, 0.0), _SYNONYM_SIMILARITY)
-        return found
-
-    def _scores(self, words: Iterable[str]) -> list[float]:
-        """Return every entry's score (0..100) for the query words."""
-        docs = self._docs
-        covered = [0.0] * len(docs)
-        mentioned: dict[str, float] = {}
-        total = 0.0
-        for word in words:
-            similar = self._similar(word)
-            weight = self._word_weight(similar)
-            total += weight
-            best = [0.0] * len(docs)
-            for candidate, similarity in similar.items():
-                mentioned[candidate] = max(mentioned.get(candidate, 0.0), similarity)
-                for position, factor in self._postings[candidate]:
-                    best[position] = max(best[position], similarity * factor)
-            for position, value in enumerate(best):
-                covered[position] += weight * value
-        if total <= 0.0:
-            return [0.0] * len(docs)
-        return [
-            round(
-                100.0
-                * min(1.0, covered[position] / self._information)
-                * _combine(covered[position] / total, self._question_cover(doc, mentioned)),
-                2,
-            )
-            for position, doc in enumerate(docs)
-        ]
-
-    def _word_weight(self, similar: Mapping[str, float]) -> float:
-        """Return a query word's weight: that of its closest vocabulary word."""
-        if not similar:
-            return self._unknown_weight
-        closest = max(similar.items(), key=lambda item: (item[1], self._weights[item[0]]))
-        return self._weights[closest[0]]
-
-    def _question_cover(self, doc: _Doc, mentioned: Mapping[str, float]) -> float:
-        """Return the share of the question's weight that the query mentions."""
-        if doc.question_weight <= 0.0:
-            return 0.0
-        found = sum(self._weights[word] * mentioned.get(word, 0.0) for word in doc.question)
-        return found / doc.question_weight
+    def _weight_for(self, frequency: int) -> float:
+        """Return the weight of a word used by ``frequency`` entries."""
+        idf = math.log((len(self._docs) + 1) / (frequency + 0.5))
+        return float(max(_MIN_IDF, idf) ** _WEIGHT_POWER)
 
     def search(self, query: str, *, prefer_exercise: str | None = None) -> SearchResult:
-        """Return the best FAQ entry for ``query`` with alternatives.
+        """Return the FAQ entry ``query`` asks about, with alternatives.
 
-        ``prefer_exercise`` (today's exercise id) wins ties and near-ties:
-        its entries rank as if they scored ``PREFER_MARGIN`` points more.
-        Hits keep their real score, and thresholds apply to it.
+        ``prefer_exercise`` (today's exercise id) wins ties and near-ties: its
+        entries rank as if they scored ``PREFER_MARGIN`` points more. Hits
+        keep their real score, and the thresholds apply to it. Remaining ties
+        go to the entry that comes first in the catalog.
         """
         words = _query_words(query)
         if not words:
             return SearchResult(best=None, alternatives=(), problem=EMPTY)
         scores = self._scores(words)
-        ranked = sorted(
-            range(len(self._docs)),
-            key=lambda position: (
-                -(scores[position] + (PREFER_MARGIN if self._docs[position].exercise.id == prefer_exercise else 0.0)),
-                self._docs[position].exercise_order,
-                self._docs[position].index,
-            ),
+        docs = self._docs
+
+        def rank(position: int) -> tuple[float, int, int]:
+            doc = docs[position]
+            bonus = PREFER_MARGIN if doc.exercise.id == prefer_exercise else 0.0
+            return (-(scores[position] + bonus), doc.exercise_order, doc.index)
+
+        ranked = sorted((position for position in range(len(docs)) if scores[position] > 0.0), key=rank)
+        best = next((position for position in ranked if scores[position] >= BEST_THRESHOLD), None)
+        alternatives = [
+            position for position in ranked if position != best and scores[position] >= ALTERNATIVE_THRESHOLD
+        ]
+        return SearchResult(
+            best=None if best is None else self._hit(best, scores[best]),
+            alternatives=tuple(self._hit(position, scores[position]) for position in alternatives[:MAX_ALTERNATIVES]),
+            problem=None,
         )
-        hits = [self._hit(position, scores[position]) for position in ranked]
-        best = next((hit for hit in hits if hit.score >= BEST_THRESHOLD), None)
-        alternatives = tuple(hit for hit in hits if hit is not best and hit.score >= ALTERNATIVE_THRESHOLD)
-        return SearchResult(best=best, alternatives=alternatives[:MAX_ALTERNATIVES], problem=None)
 
     def _hit(self, position: int, score: float) -> FaqHit:
         doc = self._docs[position]
         return FaqHit(exercise=doc.exercise, index=doc.index, entry=doc.entry, score=score)
+
+    def _scores(self, words: Sequence[str]) -> list[float]:
+        """Return every entry's score (0..100) for the query's words."""
+        count = len(self._docs)
+        covered = [0.0] * count
+        mentioned: dict[str, float] = {}
+        total = 0.0
+        for word in words:
+            similar = self._similar(word)
+            weight = self._query_weight(similar)
+            total += weight
+            best = [0.0] * count
+            for candidate, similarity in similar.items():
+                mentioned[candidate] = max(mentioned.get(candidate, 0.0), similarity)
+                for position, factor in self._postings.get(candidate, ()):
+                    best[position] = max(best[position], similarity * factor)
+            for position in range(count):
+                covered[position] += weight * best[position]
+        scores = []
+        for position, doc in enumerate(self._docs):
+            question_weight = self._question_weights[position]
+            if total <= 0.0 or question_weight <= 0.0:
+                scores.append(0.0)
+                continue
+            question_cover = sum(self._weights[word] * mentioned.get(word, 0.0) for word in doc.question)
+            score = _combine(covered[position] / total, question_cover / question_weight)
+            confidence = min(1.0, covered[position] / self._information)
+            scores.append(round(100.0 * confidence * score, 2))
+        return scores
+
+    def _query_weight(self, similar: Mapping[str, float]) -> float:
+        """Return a query word's weight: that of the FAQ word it is closest to."""
+        if not similar:
+            return self._unknown_weight
+        closest = max(similar.items(), key=lambda item: (item[1], self._weights[item[0]]))
+        return self._weights[closest[0]]
+
+    def _similar(self, word: str) -> dict[str, float]:
+        """Return the FAQ's (stemmed) words close to a query word, with their similarity."""
+        found: dict[str, float] = {}
+
+        def note(stem: str, similarity: float) -> None:
+            if similarity > found.get(stem, 0.0):
+                found[stem] = similarity
+
+        stem = _stem(word)
+        if stem in self._weights:
+            note(stem, 1.0)
+        # Typos, compared both stemmed ("beginers" ~ "beginner") and as typed
+        # ("rps" ~ "reps"); the longer word decides how many edits are allowed.
+        for typed, choices, keys in ((stem, self._stems, self._stems), (word, self._surfaces, self._surface_stems)):
+            cutoff = _max_edits(len(typed) + 2)
+            if cutoff == 0:
+                continue
+            for candidate, distance, choice in process.extract(
+                typed, choices, scorer=OSA.distance, score_cutoff=cutoff, limit=None
+            ):
+                longer = max(len(typed), len(candidate))
+                if 0 < distance <= _max_edits(longer):
+                    note(keys[choice], 1.0 - distance / longer)
+        if len(stem) >= _MIN_PREFIX:
+            # Longer words that start with this one ("jump" -> "jumping").
+            start = bisect.bisect_left(self._stems, stem)
+            for candidate in self._stems[start:]:
+                if not candidate.startswith(stem):
+                    break
+                note(candidate, _PREFIX_SIMILARITY)
+            # Shorter words this one starts with ("jumping" -> "jump").
+            for end in range(_MIN_PREFIX, len(stem)):
+                if stem[:end] in self._weights:
+                    note(stem[:end], _PREFIX_SIMILARITY)
+        for synonym in _SYNONYMS.get(stem, ()):
+            if synonym in self._weights:
+                note(synonym, _SYNONYM_SIMILARITY)
+        return found

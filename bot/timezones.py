@@ -66,7 +66,9 @@ def _zone_keys_by_folded() -> dict[str, str]:
 
 
 def _offset_zone(sign: str, hours: int, minutes: int) -> str | None:
-    if hours > 14 or minutes > 59 or (hours == 14 and minutes):
+    # Real offsets run from UTC-12:00 to UTC+14:00.
+    limit = 14 if sign == "+" else 12
+    if minutes > 59 or hours * 60 + minutes > limit * 60:
         return None
     if hours == 0 and minutes == 0:
         return "UTC"

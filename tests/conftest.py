@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.content import load_catalog
 from bot.content.location import default_content_dir
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
 from bot.domain import Catalog
 
 REPO = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.postgres_server"]
 
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     """The real content the bot ships, loaded once."""
     return load_catalog(default_content_dir())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database on each real engine: a SQLite file, then PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'calfbot.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated fresh database, disposed after the test."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
