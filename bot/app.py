@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
-from telegram.ext import ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import handlers
 from bot.config import Config
@@ -17,6 +17,13 @@ from bot.domain import Catalog
 from bot.faq_search import FaqIndex
 from bot.handlers.context import DEPS_KEY, BotApplication, BotContext, Deps
 from bot.replies import COMMANDS
+
+
+class CalfBot(ExtBot[None]):
+    """PTB's bot, whose repr would show the token (``Bot[token=...]``); this one does not."""
+
+    def __repr__(self) -> str:
+        return f"CalfBot[id={self.token.partition(':')[0]}]"
 
 
 def utc_now() -> datetime:
@@ -34,19 +41,21 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> BotApplication:
     """A ready-to-run Application; request objects may be swapped (tests, transports)."""
-    builder = (
+    bot = CalfBot(
+        config.token.get(),
+        base_url=config.api_base_url,
+        # PTB's own defaults: a pool for concurrent replies, one connection for long polling.
+        request=request or HTTPXRequest(connection_pool_size=256),
+        get_updates_request=get_updates_request or HTTPXRequest(),
+    )
+    app: BotApplication = (
         ApplicationBuilder()
-        .token(config.token.get())
-        .base_url(config.api_base_url)
+        .bot(bot)
         .context_types(ContextTypes(context=BotContext))
         .post_init(_post_init)
         .post_shutdown(lambda _app: engine.dispose())
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    app: BotApplication = builder.build()
     app.bot_data[DEPS_KEY] = Deps(
         catalog=catalog,
         faq_index=FaqIndex(catalog),

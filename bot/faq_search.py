@@ -76,7 +76,7 @@ ALTERNATIVE_THRESHOLD = 40.0
 #: At most this many alternatives are offered.
 MAX_ALTERNATIVES = 3
 #: Points by which the preferred exercise's entries may trail and still rank first.
-PREFER_MARGIN = 6.0
+PREFER_MARGIN = 10.0
 
 #: ``SearchResult.problem`` when the query has no letters or digits.
 EMPTY = "empty"

@@ -53,7 +53,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         return local_now(self.deps.clock(), subscriber.timezone).date()
 
 
-BotApplication = Application[ExtBot[None], BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
+# The bot type is left open: the composition root uses a subclass of ExtBot.
+BotApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
 
 
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
