@@ -262,8 +262,9 @@ class FaqIndex:
                     self._postings.setdefault(word, []).append((position, _ANSWER_FACTOR))
 
         self._stems = sorted(self._weights)
-        self._surfaces = sorted(surfaces)
-        self._surface_stems = [surfaces[word] for word in self._surfaces]
+        # Plurals as written, for typos that break the plural ("rps" ~ "reps").
+        self._plurals = sorted(word for word, stem in surfaces.items() if word != stem)
+        self._plural_stems = [surfaces[word] for word in self._plurals]
 
     def _weight_for(self, frequency: int) -> float:
         """Return the weight of a word used by ``frequency`` entries."""
@@ -306,31 +307,30 @@ class FaqIndex:
 
     def _scores(self, words: Sequence[str]) -> list[float]:
         """Return every entry's score (0..100) for the query's words."""
-        count = len(self._docs)
-        covered = [0.0] * count
-        mentioned: dict[str, float] = {}
+        covered: dict[int, float] = {}  # entry position -> query weight it explains
+        mentioned: dict[str, float] = {}  # FAQ word -> how closely the query has it
         total = 0.0
         for word in words:
             similar = self._similar(word)
             weight = self._query_weight(similar)
             total += weight
-            best = [0.0] * count
+            best: dict[int, float] = {}
             for candidate, similarity in similar.items():
                 mentioned[candidate] = max(mentioned.get(candidate, 0.0), similarity)
                 for position, factor in self._postings.get(candidate, ()):
-                    best[position] = max(best[position], similarity * factor)
-            for position in range(count):
-                covered[position] += weight * best[position]
-        scores = []
-        for position, doc in enumerate(self._docs):
+                    best[position] = max(best.get(position, 0.0), similarity * factor)
+            for position, value in best.items():
+                covered[position] = covered.get(position, 0.0) + weight * value
+        scores = [0.0] * len(self._docs)
+        for position, explained in covered.items():
+            question = self._docs[position].question
             question_weight = self._question_weights[position]
-            if total <= 0.0 or question_weight <= 0.0:
-                scores.append(0.0)
+            if explained <= 0.0 or question_weight <= 0.0:
                 continue
-            question_cover = sum(self._weights[word] * mentioned.get(word, 0.0) for word in doc.question)
-            score = _combine(covered[position] / total, question_cover / question_weight)
-            confidence = min(1.0, covered[position] / self._information)
-            scores.append(round(100.0 * confidence * score, 2))
+            question_cover = sum(self._weights[word] * mentioned.get(word, 0.0) for word in question)
+            score = _combine(explained / total, question_cover / question_weight)
+            confidence = min(1.0, explained / self._information)
+            scores[position] = round(100.0 * confidence * score, 2)
         return scores
 
     def _query_weight(self, similar: Mapping[str, float]) -> float:
@@ -353,7 +353,7 @@ class FaqIndex:
             note(stem, 1.0)
         # Typos, compared both stemmed ("beginers" ~ "beginner") and as typed
         # ("rps" ~ "reps"); the longer word decides how many edits are allowed.
-        for typed, choices, keys in ((stem, self._stems, self._stems), (word, self._surfaces, self._surface_stems)):
+        for typed, choices, keys in ((stem, self._stems, self._stems), (word, self._plurals, self._plural_stems)):
             cutoff = _max_edits(len(typed) + 2)
             if cutoff == 0:
                 continue

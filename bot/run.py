@@ -8,8 +8,8 @@ import sys
 from urllib.parse import urlparse
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Update
-from telegram.error import Conflict, InvalidToken
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, TelegramError
 
 from bot.app import build_application
 from bot.config import Config, ConfigError, database_url, load_config, read_settings
@@ -17,8 +17,9 @@ from bot.content import ContentError, load_catalog
 from bot.content.location import default_content_dir
 from bot.db.engine import create_engine, describe_url
 from bot.db.migrate import upgrade
+from bot.domain import Catalog
 from bot.handlers.context import BotApplication
-from bot.logging_setup import configure_logging, secrets_of_token
+from bot.logging_setup import REDACTED, configure_logging, secrets_of_token
 
 log = logging.getLogger(__name__)
 
@@ -39,23 +40,47 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-def migrate_database(url: str) -> int:
-    """Apply migrations; one line on failure."""
+def _migration_problem(url: str) -> str | None:
+    """Apply migrations; the one-line reason on failure."""
     try:
         asyncio.run(_migrate(url))
     except (SQLAlchemyError, OSError) as exc:
         reason = getattr(exc, "orig", None) or exc
-        return _fail(f"cannot use the database {describe_url(url)}: {type(reason).__name__}: {reason}".splitlines()[0])
-    return 0
+        return f"cannot use the database {describe_url(url)}: {type(reason).__name__}: {reason}".splitlines()[0]
+    return None
+
+
+async def _check_telegram(config: Config) -> str | None:
+    """One getMe before starting: a rejected token or an unreachable API is one line, not a traceback."""
+    token = config.token.get()
+    try:
+        async with Bot(token, base_url=config.api_base_url):
+            return None
+    except InvalidToken:
+        return "Telegram rejected the bot token (InvalidToken): check TELEGRAM_BOT_TOKEN"
+    except TelegramError as exc:
+        reason = str(exc).replace(token, REDACTED)
+        return f"cannot reach the Telegram Bot API at {config.api_base_url}: {type(exc).__name__}: {reason}"
 
 
 def db_upgrade() -> int:
     """``calfbot db upgrade``: migrate DATABASE_URL (no token needed)."""
     url = database_url(read_settings())
-    code = migrate_database(url)
-    if code == 0:
-        print(f"database {describe_url(url)} is up to date")
-    return code
+    problem = _migration_problem(url)
+    if problem:
+        return _fail(problem)
+    print(f"database {describe_url(url)} is up to date")
+    return 0
+
+
+def _prepare(config: Config) -> Catalog | str:
+    """Content, database and token checks, in that order: the catalog, or why not to start."""
+    try:
+        catalog = load_catalog(config.content_dir or default_content_dir())
+    except ContentError as exc:
+        return f"content is broken, not starting.\n{exc}"
+    problem = _migration_problem(config.database_url) or asyncio.run(_check_telegram(config))
+    return problem or catalog
 
 
 def run() -> int:
@@ -68,14 +93,10 @@ def run() -> int:
     if config.webhook and config.webhook.secret:
         secrets.append(config.webhook.secret.get())
     configure_logging(config.log_level, secrets)
-    try:
-        catalog = load_catalog(config.content_dir or default_content_dir())
-    except ContentError as exc:
-        return _fail(f"content is broken, not starting.\n{exc}")
-    code = migrate_database(config.database_url)
-    if code:
-        return code
-    app = build_application(config, catalog=catalog, engine=create_engine(config.database_url))
+    prepared = _prepare(config)
+    if isinstance(prepared, str):
+        return _fail(prepared)
+    app = build_application(config, catalog=prepared, engine=create_engine(config.database_url))
     try:
         _serve(app, config)
     except InvalidToken:
