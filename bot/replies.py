@@ -162,9 +162,14 @@ def faq_browse(catalog: Catalog, text: str = "📚 Pick an exercise to see its q
 
 
 def did_you_mean(alternatives: list[tuple[Exercise, int]]) -> Keyboard:
-    """Buttons for other questions that matched."""
+    """Buttons for other questions that matched, each naming its exercise (several share a wording)."""
     return tuple(
-        (Button(f"🔎 {exercise.faq[index].question}", callbacks.encode(callbacks.FaqAnswer(exercise.id, index))),)
+        (
+            Button(
+                f"🔎 {exercise.name}: {exercise.faq[index].question}",
+                callbacks.encode(callbacks.FaqAnswer(exercise.id, index)),
+            ),
+        )
         for exercise, index in alternatives
     )
 

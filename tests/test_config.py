@@ -46,7 +46,10 @@ def test_the_token_never_appears_in_repr_or_str() -> None:
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "CALFBOT_LOG_LEVEL": "LOUD"}, "CALFBOT_LOG_LEVEL"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "http://x.example/hook"}, "https://"),
         ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example/h", "WEBHOOK_PORT": "0"}, "WEBHOOK_PORT"),
-        ({"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example/h", "WEBHOOK_SECRET": "a b"}, "WEBHOOK_SECRET"),
+        (
+            {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example/h", "WEBHOOK_SECRET": "a b"},
+            "WEBHOOK_SECRET",
+        ),
     ],
 )
 def test_bad_settings_name_the_setting_never_the_token(env: dict[str, str], message: str) -> None:
@@ -75,7 +78,9 @@ def test_token_from_a_file_or_a_systemd_credential(tmp_path: Path) -> None:
 def test_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     """Settings come from .env, and a real environment variable overrides the file."""
     env_file = tmp_path / ".env"
-    env_file.write_text(f"TELEGRAM_BOT_TOKEN={TOKEN}\nCALFBOT_DEFAULT_TIMEZONE=Europe/Berlin\nCALFBOT_LOG_LEVEL=DEBUG\n")
+    env_file.write_text(
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\nCALFBOT_DEFAULT_TIMEZONE=Europe/Berlin\nCALFBOT_LOG_LEVEL=DEBUG\n"
+    )
     config = load_config({"CALFBOT_LOG_LEVEL": "warning"}, env_file=env_file)
     assert (config.default_timezone, config.log_level) == ("Europe/Berlin", "WARNING")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -51,9 +51,7 @@ class Harness:
         found: list[RecordedRequest] = []
         for _ in range(replies):
             after = self.api.requests.index(found[-1]) + 1 if found else mark
-            found.append(
-                await self.api.wait_for("sendMessage", predicate=lambda r: r.chat_id == chat_id, after=after)
-            )
+            found.append(await self.api.wait_for("sendMessage", predicate=lambda r: r.chat_id == chat_id, after=after))
         return found
 
     async def settle(self, *, chat_id: int = CHAT) -> int:
@@ -78,9 +76,7 @@ class Harness:
 async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Harness]:
     """Start the fake server and a polling calfbot against it; stop both afterwards."""
     async with FakeBotApi() as api:
-        config = load_config(
-            {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}, env_file=None
-        )
+        config = load_config({"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}, env_file=None)
         app = build_application(config, catalog=catalog, engine=engine, clock=clock)
         # What run_polling does, minus signal handling and the blocking loop.
         await app.initialize()

@@ -108,4 +108,4 @@ async def test_an_unexpected_failure_is_logged_with_context_and_the_user_is_told
     assert len(errors) == 1
     assert f"in chat {CHAT}" in errors[0].getMessage()
     assert errors[0].exc_info is not None
-    errors[0].expected = True  # type: ignore[attr-defined]
+    errors[0].expected = True

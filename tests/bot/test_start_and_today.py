@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.db.queries import get_subscriber
 from bot.domain import Catalog
 from bot.planner import plan_day
 from bot.progress import Member
@@ -48,8 +49,6 @@ async def test_today_is_exactly_the_planned_message(bot: Harness, catalog: Catal
     bot.clock.advance(days=9)
     (reply,) = await bot.say("/today")
     async with bot.app.bot_data["calfbot.deps"].sessions() as session:
-        from bot.db.queries import get_subscriber
-
         subscriber = await get_subscriber(session, CHAT)
     assert subscriber is not None
     day = date(2026, 11, 30)

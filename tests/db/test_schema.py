@@ -14,6 +14,7 @@ from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import session_factory
+from bot.db.migrate import upgrade
 from bot.db.models import Base, Subscriber
 
 
@@ -29,8 +30,6 @@ async def test_migrations_build_exactly_the_models(engine: AsyncEngine) -> None:
 
 async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
     """Running migrations on an up-to-date database changes nothing (calfbot run does it on every start)."""
-    from bot.db.migrate import upgrade
-
     await upgrade(engine)
     async with engine.connect() as connection:
         version = await connection.scalar(text("select version_num from alembic_version"))
@@ -66,7 +65,7 @@ async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
     """A naive datetime would be ambiguous; storing one is a bug and fails loudly."""
     with pytest.raises(StatementError, match="naive datetimes are not stored"):
         async with session_factory(engine).begin() as session:
-            session.add(_subscriber(datetime(2026, 11, 21, 12, 0)))  # noqa: DTZ001 - the point of the test
+            session.add(_subscriber(datetime(2026, 11, 21, 12, 0)))  # naive on purpose
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -42,7 +42,7 @@ PACKAGE = "telegram-test-api"
 INSTALL_COMMAND = "npm ci --prefix tests/e2e"
 HOST = "127.0.0.1"
 # Any token does for the emulator; it keeps one conversation per token.
-TEST_TOKEN = "123456:e2e-test-token"  # noqa: S105 - a made-up token for the emulator
+TEST_TOKEN = "123456:e2e-test-token"
 
 # What the emulator's getMe describes (a constant in telegram-test-api), completed with the fields
 # the real Bot API sends. The quirks adapter answers getMe with this and signs the bot's messages
