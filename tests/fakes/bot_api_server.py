@@ -3,10 +3,20 @@
 Point a real python-telegram-bot ``Bot``/``Application`` at it::
 
     async with FakeBotApi() as fake:
-        app = ApplicationBuilder().token(fake.token).base_url(fake.base_url).build()
-        ...
-        fake.push_update(fake.user_message(42, "/start"))
-        reply = await fake.wait_for("sendMessage", predicate=lambda r: r.chat_id == 42)
+        app = (
+            ApplicationBuilder().token(fake.token).base_url(fake.base_url)
+            .request(fast_request()).get_updates_request(fast_request()).build()
+        )
+        ...  # app.initialize(), app.start(), app.updater.start_polling(poll_interval=0.0, timeout=1)
+        mark = fake.mark()
+        fake.push_update(fake.user_message(42, "/start"))  # or fake.say(42, "/start")
+        reply = await fake.wait_for("sendMessage", predicate=lambda r: r.chat_id == 42, after=mark)
+        fake.add_fault(forbidden_for([42]))  # see tests.fakes.bot_api_faults
+
+``fast_request()`` is optional: it only saves the ~50 ms a plain ``HTTPXRequest`` spends
+loading CA certificates. A 429 from the fake makes PTB 22 build ``RetryAfter``, which
+warns (PTBDeprecationWarning) unless ``PTB_TIMEDELTA=true`` is set; under
+``filterwarnings=error`` the warning replaces the exception.
 
 What the server does:
 
@@ -18,7 +28,7 @@ What the server does:
   ``reply_markup={"inline_keyboard": ...}``, ``disable_notification=true``); such
   values are decoded back, while known free-text parameters (``text``, ``caption``...)
   stay strings;
-* answers the methods a bot needs (see ``_METHODS``) in Telegram's shapes, keeps the
+* answers the methods a bot needs (see ``FakeBotApi._methods``) in Telegram's shapes, keeps the
   bot's messages per chat in ``messages`` and long-polls ``getUpdates``;
 * records every request in ``requests`` (a :class:`RecordedRequest`, appended when the
   request arrives, before any latency, slow reply or long-poll wait);
@@ -28,7 +38,8 @@ What the server does:
 Deviations from Telegram, on purpose: every update type is delivered unless
 ``getUpdates`` names ``allowed_updates`` (Telegram hides ``chat_member`` and reactions by
 default); message text is stored as sent (HTML/Markdown is not parsed, no entities come
-back); ``deleteMessage`` always succeeds. State changes (a stored message) happen before
+back); ``editMessageText`` without ``reply_markup`` drops the inline keyboard (as Telegram does);
+``deleteMessage`` always succeeds. State changes (a stored message) happen before
 the reply is delayed, so a client that times out on a slow reply has still "sent" it.
 """
 

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -50,7 +50,6 @@ from tests.fakes.bot_api_server import (
 )
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 KEYBOARD = InlineKeyboardMarkup([[InlineKeyboardButton("Done", callback_data="done")]])
 
@@ -94,15 +93,20 @@ async def running_app(fake: FakeBotApi, *handlers: BaseHandler[Any, Any, Any]) -
     )
     for handler in handlers:
         app.add_handler(handler)
-    assert app.updater is not None
+    updater = app.updater
+    assert updater is not None
     await app.initialize()
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1)
     try:
-        yield app
+        await app.start()
+        try:
+            await updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield app
+            finally:
+                await updater.stop()  # ends the long poll, then confirms what was fetched
+        finally:
+            await app.stop()  # lets running handlers finish
     finally:
-        await app.updater.stop()
-        await app.stop()
         await app.shutdown()
 
 
