@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot import handlers
 from bot.config import Config
-from bot.db.engine import session_factory
+from bot.db.engine import Engine, session_factory
 from bot.domain import Catalog
 from bot.faq_search import FaqIndex
 from bot.handlers.context import DEPS_KEY, BotApplication, BotContext, Deps
@@ -35,7 +34,7 @@ def build_application(
     config: Config,
     *,
     catalog: Catalog,
-    engine: AsyncEngine,
+    engine: Engine,
     clock: Callable[[], datetime] = utc_now,
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,

@@ -7,7 +7,6 @@ import logging
 import sys
 from urllib.parse import urlparse
 
-from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 
@@ -16,7 +15,7 @@ from bot.config import Config, ConfigError, database_url, load_config, read_sett
 from bot.content import ContentError, load_catalog
 from bot.content.location import default_content_dir
 from bot.db.engine import create_engine, describe_url
-from bot.db.migrate import upgrade
+from bot.db.migrate import DatabaseError, upgrade_url
 from bot.domain import Catalog
 from bot.handlers.context import BotApplication
 from bot.logging_setup import REDACTED, configure_logging, secrets_of_token
@@ -32,21 +31,12 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-async def _migrate(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 def _migration_problem(url: str) -> str | None:
     """Apply migrations; the one-line reason on failure."""
     try:
-        asyncio.run(_migrate(url))
-    except (SQLAlchemyError, OSError) as exc:
-        reason = getattr(exc, "orig", None) or exc
-        return f"cannot use the database {describe_url(url)}: {type(reason).__name__}: {reason}".splitlines()[0]
+        asyncio.run(upgrade_url(url))
+    except DatabaseError as exc:
+        return str(exc)
     return None
 
 

@@ -77,3 +77,31 @@ def test_check_content_on_a_missing_directory_says_so(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_sqlite_database(tmp_path: Path) -> None:
+    """`calfbot db upgrade` needs no token and creates ./data/calfbot.db."""
+    result = subprocess.run(
+        [str(CALFBOT), "db", "upgrade"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert "is up to date" in result.stdout
+    assert (tmp_path / "data" / "calfbot.db").is_file()
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    """A database that refuses connections stops start-up with one line; the password is hidden."""
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": "postgresql+asyncpg://calf:hunter2@127.0.0.1:1/calf"}
+    result = subprocess.run(
+        [str(CALFBOT), "db", "upgrade"], capture_output=True, text=True, cwd=tmp_path, timeout=60, check=False, env=env
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert "cannot use the database postgresql+asyncpg://calf:***@127.0.0.1:1/calf" in result.stderr
+    assert "hunter2" not in result.stderr

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# The types the rest of the bot uses, so that only bot.db imports SQLAlchemy.
+Engine: TypeAlias = AsyncEngine
+SessionFactory: TypeAlias = async_sessionmaker[AsyncSession]
 
 # How long SQLite waits for a lock before "database is locked" (ms).
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -37,7 +41,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def session_factory(engine: AsyncEngine) -> SessionFactory:
     """Sessions whose objects stay readable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.db.engine import SessionFactory
 from bot.db.queries import SubscriberInfo
 from bot.domain import Catalog
 from bot.faq_search import FaqIndex
@@ -32,7 +32,7 @@ class Deps:
 
     catalog: Catalog
     faq_index: FaqIndex
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: SessionFactory
     clock: Callable[[], datetime]
     default_send_time: time
     default_timezone: str
