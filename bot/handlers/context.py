@@ -17,10 +17,11 @@ from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.db.engine import SessionFactory
-from bot.db.queries import SubscriberInfo
+from bot.db.queries import SubscriberInfo, get_subscriber
 from bot.domain import Catalog
 from bot.faq_search import FaqIndex
 from bot.render import Keyboard, Reply
+from bot.replies import not_subscribed
 from bot.timezones import local_now
 
 DEPS_KEY = "calfbot.deps"
@@ -77,3 +78,15 @@ async def send(update: Update, context: BotContext, reply: Reply) -> Message | N
     """Send a reply to the chat an update came from."""
     chat = update.effective_chat
     return None if chat is None else await send_to(context, chat.id, reply)
+
+
+async def subscriber_or_prompt(update: Update, context: BotContext) -> SubscriberInfo | None:
+    """The chat's subscriber; if the chat never subscribed, tell it to /start and return None."""
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    async with context.deps.sessions() as session:
+        subscriber = await get_subscriber(session, chat.id)
+    if subscriber is None:
+        await send_to(context, chat.id, not_subscribed())
+    return subscriber

@@ -12,7 +12,7 @@ from bot import replies
 from bot.db import queries
 from bot.db.queries import SubscriberInfo
 from bot.domain import DayKind
-from bot.handlers.context import BotContext, markup, send
+from bot.handlers.context import BotContext, markup, send, subscriber_or_prompt
 from bot.planner import plan_day
 from bot.render import render_day
 
@@ -36,17 +36,12 @@ async def _log(context: BotContext, subscriber: SubscriberInfo, day: date) -> tu
 
 async def done(update: Update, context: BotContext) -> None:
     """Log today's session, or yesterday's with ``/done yesterday``."""
-    chat = update.effective_chat
-    if chat is None:
-        return
     args = [arg.casefold() for arg in context.args or []]
     if args not in ([], ["today"], ["yesterday"]):
         await send(update, context, replies.done_help())
         return
-    async with context.deps.sessions() as session:
-        subscriber = await queries.get_subscriber(session, chat.id)
+    subscriber = await subscriber_or_prompt(update, context)
     if subscriber is None:
-        await send(update, context, replies.not_subscribed())
         return
     today = context.local_today(subscriber)
     day = today - timedelta(days=1) if args == ["yesterday"] else today

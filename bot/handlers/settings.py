@@ -8,20 +8,15 @@ from telegram import CallbackQuery, Update
 
 from bot import replies
 from bot.db import queries
-from bot.handlers.context import BotContext, send, send_to
+from bot.handlers.context import BotContext, send, send_to, subscriber_or_prompt
 from bot.render import Reply
 from bot.timezones import normalize_zone, parse_send_time, suggest_zones
 
 
 async def settings(update: Update, context: BotContext) -> None:
     """Show the send time, the zone and the status."""
-    chat = update.effective_chat
-    if chat is None:
-        return
-    async with context.deps.sessions() as session:
-        subscriber = await queries.get_subscriber(session, chat.id)
+    subscriber = await subscriber_or_prompt(update, context)
     if subscriber is None:
-        await send(update, context, replies.not_subscribed())
         return
     pause = subscriber.member.paused_on(context.local_today(subscriber))
     reply = replies.settings(

@@ -6,20 +6,16 @@ from telegram import Update
 
 from bot import replies
 from bot.db import queries
-from bot.handlers.context import BotContext, send
+from bot.handlers.context import BotContext, send, subscriber_or_prompt
 from bot.progress import compute_stats
 
 
 async def stats(update: Update, context: BotContext) -> None:
     """Send the subscriber's figures."""
-    chat = update.effective_chat
-    if chat is None:
+    subscriber = await subscriber_or_prompt(update, context)
+    if subscriber is None:
         return
     async with context.deps.sessions() as session:
-        subscriber = await queries.get_subscriber(session, chat.id)
-        if subscriber is None:
-            await send(update, context, replies.not_subscribed())
-            return
         days = await queries.workout_days(session, subscriber.id)
     figures = compute_stats(
         program=context.deps.catalog.program,

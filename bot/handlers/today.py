@@ -6,22 +6,18 @@ from telegram import Update
 
 from bot import replies
 from bot.db import queries
-from bot.handlers.context import BotContext, send
+from bot.handlers.context import BotContext, send, subscriber_or_prompt
 from bot.planner import plan_day
 from bot.render import render_day
 
 
 async def today(update: Update, context: BotContext) -> None:
     """Send today's workout (or rest day), marked logged if it was."""
-    chat = update.effective_chat
-    if chat is None:
+    subscriber = await subscriber_or_prompt(update, context)
+    if subscriber is None:
         return
+    day = context.local_today(subscriber)
     async with context.deps.sessions() as session:
-        subscriber = await queries.get_subscriber(session, chat.id)
-        if subscriber is None:
-            await send(update, context, replies.not_subscribed())
-            return
-        day = context.local_today(subscriber)
         logged = day in await queries.workout_days(session, subscriber.id)
     pause = subscriber.member.paused_on(day)
     if pause is not None:
