@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -93,6 +94,9 @@ def preview(*, days: int, start: date | None, directory: Path | None, seed: str)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    # PTB 22 reports time periods (RetryAfter.retry_after) as timedelta only
+    # with this set, and warns about the old int form otherwise.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     if args.command == "check-content":
         return check_content(args.directory)

@@ -23,6 +23,9 @@ _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{30,64}$")
 # systemd's LoadCredential= places the token here (see deploy/).
 CREDENTIAL_NAME = "telegram_bot_token"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Telegram's broadcast limits: about 30 messages a second free, up to 1000 paid.
+FREE_RATE = 30.0
+MAX_PAID_RATE = 1000.0
 
 
 class ConfigError(Exception):
@@ -64,6 +67,15 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How fast daily messages go out, and how late a missed one may still go."""
+
+    send_rate: float = 30.0
+    paid_broadcast: bool = False
+    catchup_grace_minutes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot needs to start, validated."""
 
@@ -76,6 +88,7 @@ class Config:
     api_base_url: str
     log_level: str
     webhook: WebhookConfig | None
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
 
 
 def read_settings(environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> dict[str, str]:
@@ -111,6 +124,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, env_file: Path | No
         api_base_url=values.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
         log_level=_log_level(values.get("CALFBOT_LOG_LEVEL") or "INFO"),
         webhook=_webhook(values),
+        delivery=_delivery(values),
     )
 
 
@@ -173,4 +187,28 @@ def _webhook(values: Mapping[str, str]) -> WebhookConfig | None:
         listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
         port=int(port_text),
         secret=Secret(secret) if secret else None,
+    )
+
+
+def _delivery(values: Mapping[str, str]) -> DeliveryConfig:
+    paid = (values.get("CALFBOT_PAID_BROADCAST") or "").lower() in ("1", "true", "yes")
+    rate_text = values.get("CALFBOT_SEND_RATE") or "30"
+    try:
+        rate = float(rate_text)
+    except ValueError:
+        raise ConfigError(f"CALFBOT_SEND_RATE must be messages per second, not {rate_text!r}") from None
+    if not 0 < rate <= MAX_PAID_RATE:
+        raise ConfigError(f"CALFBOT_SEND_RATE must be above 0 and at most {MAX_PAID_RATE:.0f}")
+    if rate > FREE_RATE and not paid:
+        raise ConfigError(
+            f"CALFBOT_SEND_RATE above {FREE_RATE:.0f}/s needs paid broadcasts: set CALFBOT_PAID_BROADCAST=1 "
+            "(Telegram charges Stars for each message above the free limit)"
+        )
+    grace_text = values.get("CALFBOT_CATCHUP_GRACE_MINUTES")
+    if grace_text is not None and not grace_text.isdigit():
+        raise ConfigError(f"CALFBOT_CATCHUP_GRACE_MINUTES must be a whole number of minutes, not {grace_text!r}")
+    return DeliveryConfig(
+        send_rate=rate,
+        paid_broadcast=paid,
+        catchup_grace_minutes=int(grace_text) if grace_text is not None else None,
     )

@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, TelegramError
 
-from bot.app import build_application
+from bot.app import build_application, delivery_engine
 from bot.config import Config, ConfigError, database_url, load_config, read_settings
 from bot.content import ContentError, load_catalog
 from bot.content.location import default_content_dir
@@ -89,6 +89,9 @@ def run() -> int:
     app = build_application(config, catalog=prepared, engine=create_engine(config.database_url))
     try:
         _serve(app, config)
+        engine = delivery_engine(app)
+        if engine is not None and engine.fatal:
+            return _fail(engine.fatal)
     except InvalidToken:
         return _fail("Telegram rejected the bot token (InvalidToken): check TELEGRAM_BOT_TOKEN")
     except Conflict:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from bot.db.migrate import upgrade
 from bot.domain import Catalog
 
 REPO = Path(__file__).resolve().parent.parent
+
+# As `calfbot` does (bot/cli.py): RetryAfter.retry_after is a timedelta, no deprecation warning.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 pytest_plugins = ["tests.postgres_server"]
 

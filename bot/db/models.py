@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import BigInteger, Date, DateTime, ForeignKey, Index, MetaData, String, Time, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Time,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -58,6 +70,18 @@ class Subscriber(Base):
     program_start: Mapped[date] = mapped_column(Date())
     # Per-subscriber seed for the tip order; random, not derived from the chat id.
     seed: Mapped[str] = mapped_column(String(32))
+    # The next scheduled send (UTC); the delivery tick picks subscribers whose
+    # instant has come through a partial index over active subscribers.
+    next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+Index(
+    "ix_subscribers_due",
+    Subscriber.next_send_at,
+    Subscriber.id,
+    sqlite_where=text("active"),
+    postgresql_where=text("active"),
+)
 
 
 class Pause(Base):
@@ -86,3 +110,37 @@ class Workout(Base):
 
 # Stats by day across subscribers (admin figures, "sessions logged today").
 Index("ix_workouts_day", Workout.day)
+
+
+class Delivery(Base):
+    """The ledger: one row per subscriber and local date, whatever happened to it.
+
+    States: pending -> sending -> sent | failed | blocked | uncertain.
+    ``sending`` is committed before the API call and holds a lease; a row
+    still ``sending`` after its lease (a crash) becomes ``uncertain`` and is
+    never sent again blindly, because Telegram has no idempotency key.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("subscriber_id", "local_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    local_date: Mapped[date] = mapped_column(Date())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    state: Mapped[str] = mapped_column(String(16))
+    # Earliest time to (re)try: backoff and retry_after push it forward.
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    migrations: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Workers claim the oldest pending rows; admins count a day's rows by state.
+Index("ix_deliveries_claim", Delivery.state, Delivery.not_before)
+Index("ix_deliveries_day", Delivery.local_date, Delivery.state)

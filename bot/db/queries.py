@@ -9,13 +9,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
 
-from sqlalchemy import Result, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.dialect import insert, rowcount
 from bot.db.models import Pause, Subscriber, Workout
 from bot.progress import Member, PauseSpan
 
@@ -30,16 +28,6 @@ class SubscriberInfo:
     send_time: time
     timezone: str
     member: Member
-
-
-def _rowcount(result: Result[Any]) -> int:
-    """Rows an INSERT/UPDATE/DELETE touched (execute() types it as a plain Result)."""
-    return cast(CursorResult[Any], result).rowcount
-
-
-def _insert(session: AsyncSession, table: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 async def _info(session: AsyncSession, row: Subscriber) -> SubscriberInfo:
@@ -85,7 +73,7 @@ async def subscribe(
 ) -> Subscription:
     """Subscribe a chat, or reactivate it; progress and settings of a known chat are kept."""
     inserted = await session.execute(
-        _insert(session, Subscriber)
+        insert(session, Subscriber)
         .values(
             chat_id=chat_id,
             user_id=user_id,
@@ -98,13 +86,13 @@ async def subscribe(
         )
         .on_conflict_do_nothing(index_elements=["chat_id"])
     )
-    created = _rowcount(inserted) == 1
+    created = rowcount(inserted) == 1
     reactivated = False
     if not created:
         result = await session.execute(
             update(Subscriber).where(Subscriber.chat_id == chat_id, Subscriber.active.is_(False)).values(active=True)
         )
-        reactivated = _rowcount(result) == 1
+        reactivated = rowcount(result) == 1
     info = await get_subscriber(session, chat_id)
     if info is None:
         raise RuntimeError(f"subscriber for chat {chat_id} vanished during /start")
@@ -114,7 +102,7 @@ async def subscribe(
 async def set_active(session: AsyncSession, chat_id: int, *, active: bool) -> bool:
     """Mark a chat's subscriber active or not; False if the chat never subscribed."""
     result = await session.execute(update(Subscriber).where(Subscriber.chat_id == chat_id).values(active=active))
-    return _rowcount(result) > 0
+    return rowcount(result) > 0
 
 
 async def set_send_time(session: AsyncSession, subscriber_id: int, value: time) -> None:
@@ -158,11 +146,11 @@ async def log_workout(
 ) -> bool:
     """Log a session for a local day; False if that day was already logged."""
     result = await session.execute(
-        _insert(session, Workout)
+        insert(session, Workout)
         .values(subscriber_id=subscriber_id, day=day, exercise_id=exercise_id, logged_at=now)
         .on_conflict_do_nothing(index_elements=["subscriber_id", "day"])
     )
-    return _rowcount(result) > 0
+    return rowcount(result) > 0
 
 
 async def workout_days(session: AsyncSession, subscriber_id: int) -> list[date]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, CallbackContext, ExtBot
 
@@ -20,7 +20,8 @@ from bot.db.engine import SessionFactory
 from bot.db.queries import SubscriberInfo, get_subscriber
 from bot.domain import Catalog
 from bot.faq_search import FaqIndex
-from bot.render import Keyboard, Reply
+from bot.keyboards import markup
+from bot.render import Reply
 from bot.replies import not_subscribed
 from bot.timezones import local_now
 
@@ -56,15 +57,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
 # The bot type is left open: the composition root uses a subclass of ExtBot.
 BotApplication = Application[Any, BotContext, dict[Any, Any], dict[Any, Any], dict[Any, Any], Any]
-
-
-def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    """A rendered keyboard as Telegram's inline markup (None when empty)."""
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(button.text, callback_data=button.data) for button in row] for row in keyboard]
-    )
 
 
 async def send_to(context: BotContext, chat_id: int, reply: Reply) -> Message:

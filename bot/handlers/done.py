@@ -12,7 +12,8 @@ from bot import replies
 from bot.db import queries
 from bot.db.queries import SubscriberInfo
 from bot.domain import DayKind
-from bot.handlers.context import BotContext, markup, send, subscriber_or_prompt
+from bot.handlers.context import BotContext, send, subscriber_or_prompt
+from bot.keyboards import markup
 from bot.planner import plan_day
 from bot.render import render_day
 

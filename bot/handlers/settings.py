@@ -7,7 +7,7 @@ from datetime import time
 from telegram import CallbackQuery, Update
 
 from bot import replies
-from bot.db import queries
+from bot.db import ledger, queries
 from bot.handlers.context import BotContext, send, send_to, subscriber_or_prompt
 from bot.render import Reply
 from bot.timezones import normalize_zone, parse_send_time, suggest_zones
@@ -32,11 +32,15 @@ async def _save(context: BotContext, chat_id: int, *, send_time: time | None = N
             return replies.not_subscribed()
         if send_time is not None:
             await queries.set_send_time(session, subscriber.id, send_time)
-            return replies.time_set(send_time, subscriber.timezone)
-        if zone is not None:
+            reply = replies.time_set(send_time, subscriber.timezone)
+        elif zone is not None:
             await queries.set_timezone(session, subscriber.id, zone)
-            return replies.zone_set(subscriber.send_time, zone)
-    raise ValueError("nothing to save")
+            reply = replies.zone_set(subscriber.send_time, zone)
+        else:
+            raise ValueError("nothing to save")
+        # Later today if today's message has not gone out yet, else tomorrow.
+        await ledger.replan(session, subscriber.id, now=context.deps.clock())
+    return reply
 
 
 async def set_time(update: Update, context: BotContext) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import replies
-from bot.db import queries
+from bot.db import ledger, queries
 from bot.handlers.context import BotContext, send
 from bot.planner import plan_day
 from bot.render import render_day
@@ -32,6 +32,9 @@ async def start(update: Update, context: BotContext) -> None:
             timezone=deps.default_timezone,
             local_today=local_now(now, deps.default_timezone).date(),
         )
+        # New or returning: the next scheduled message is the next future
+        # occurrence of the send time (today's /start reply does not count).
+        await ledger.replan(session, result.subscriber.id, now=now)
     subscriber = result.subscriber
     greeting = replies.welcome(
         first_name=user.first_name if user else None,

@@ -77,7 +77,7 @@ async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -
     """Start the fake server and a polling calfbot against it; stop both afterwards."""
     async with FakeBotApi() as api:
         config = load_config({"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}, env_file=None)
-        app = build_application(config, catalog=catalog, engine=engine, clock=clock)
+        app = build_application(config, catalog=catalog, engine=engine, clock=clock, deliver=False)
         # What run_polling does, minus signal handling and the blocking loop.
         await app.initialize()
         if app.post_init is not None:

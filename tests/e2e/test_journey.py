@@ -34,7 +34,7 @@ async def calfbot(catalog: Catalog, quirks_adapter: QuirksAdapter, tmp_path: Pat
     config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": quirks_adapter.base_url}, env_file=None)
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'calfbot.db'}")
     await upgrade(engine)
-    app = build_application(config, catalog=catalog, engine=engine, clock=FakeClock(SATURDAY_MORNING))
+    app = build_application(config, catalog=catalog, engine=engine, clock=FakeClock(SATURDAY_MORNING), deliver=False)
     await app.initialize()
     if app.post_init is not None:
         await app.post_init(app)

@@ -1,0 +1,315 @@
+"""The delivery ledger: who is due, claiming rows, and recording what happened.
+
+Every function is one short transaction run by the caller; none is ever held
+open across a Telegram API call. PostgreSQL claims with ``FOR UPDATE SKIP
+LOCKED`` so two replicas never take the same row; SQLite serializes writers,
+so its single ``UPDATE ... RETURNING`` is atomic on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.dialect import insert, rowcount
+from bot.db.models import Delivery, Pause, Subscriber
+from bot.progress import Member, PauseSpan
+from bot.schedule import next_send_at
+
+
+class State(StrEnum):
+    """Ledger states; see ``Delivery``."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    UNCERTAIN = "uncertain"
+
+
+@dataclass(frozen=True, slots=True)
+class DueSubscriber:
+    """An active subscriber whose next send instant has come."""
+
+    id: int
+    chat_id: int
+    send_time: time
+    timezone: str
+    next_send_at: datetime
+    member: Member
+
+
+async def due_subscribers(
+    session: AsyncSession, *, now: datetime, after: tuple[datetime, int] | None, limit: int
+) -> list[DueSubscriber]:
+    """One page of due subscribers, oldest instant first, after the keyset ``after``.
+
+    Uses the partial index ``ix_subscribers_due (next_send_at, id) WHERE active``.
+    """
+    query = (
+        select(
+            Subscriber.id,
+            Subscriber.chat_id,
+            Subscriber.send_time,
+            Subscriber.timezone,
+            Subscriber.next_send_at,
+            Subscriber.program_start,
+            Subscriber.seed,
+        )
+        .where(Subscriber.active, Subscriber.next_send_at <= now)
+        .order_by(Subscriber.next_send_at, Subscriber.id)
+        .limit(limit)
+    )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(Subscriber.next_send_at > at, and_(Subscriber.next_send_at == at, Subscriber.id > last_id))
+        )
+    rows = (await session.execute(query)).all()
+    pauses = await _pauses_of(session, [row.id for row in rows])
+    return [
+        DueSubscriber(
+            id=row.id,
+            chat_id=row.chat_id,
+            send_time=row.send_time,
+            timezone=row.timezone,
+            next_send_at=row.next_send_at,
+            member=Member(program_start=row.program_start, seed=row.seed, pauses=pauses.get(row.id, ())),
+        )
+        for row in rows
+    ]
+
+
+async def _pauses_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[PauseSpan, ...]]:
+    if not subscriber_ids:
+        return {}
+    found: dict[int, list[PauseSpan]] = {}
+    rows = await session.execute(
+        select(Pause.subscriber_id, Pause.first_day, Pause.last_day)
+        .where(Pause.subscriber_id.in_(subscriber_ids))
+        .order_by(Pause.first_day)
+    )
+    for subscriber_id, first, last in rows:
+        found.setdefault(subscriber_id, []).append(PauseSpan(first, last))
+    return {key: tuple(value) for key, value in found.items()}
+
+
+async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[Member, str]]:
+    """Planning data and zone of the still-active subscribers among ``subscriber_ids``."""
+    if not subscriber_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(Subscriber.id, Subscriber.program_start, Subscriber.seed, Subscriber.timezone).where(
+                Subscriber.id.in_(subscriber_ids), Subscriber.active
+            )
+        )
+    ).all()
+    pauses = await _pauses_of(session, [row.id for row in rows])
+    return {
+        row.id: (Member(program_start=row.program_start, seed=row.seed, pauses=pauses.get(row.id, ())), row.timezone)
+        for row in rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A ledger row to create."""
+
+    subscriber_id: int
+    chat_id: int
+    local_date: date
+    due_at: datetime
+
+
+async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: datetime) -> int:
+    """Insert pending rows; a (subscriber, date) that already has one is left alone."""
+    if not rows:
+        return 0
+    values = [
+        {
+            "subscriber_id": row.subscriber_id,
+            "chat_id": row.chat_id,
+            "local_date": row.local_date,
+            "due_at": row.due_at,
+            "state": State.PENDING.value,
+            "not_before": row.due_at,
+            "attempts": 0,
+            "migrations": 0,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for row in rows
+    ]
+    result = await session.execute(
+        insert(session, Delivery).values(values).on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+    )
+    return rowcount(result)
+
+
+async def set_next_send(session: AsyncSession, instants: Iterable[tuple[int, datetime | None]]) -> None:
+    """Store new next-send instants, many subscribers in one statement."""
+    params = [{"id": subscriber_id, "next_send_at": instant} for subscriber_id, instant in instants]
+    if params:
+        # An ORM bulk UPDATE by primary key: one executemany.
+        await session.execute(update(Subscriber), params)
+
+
+async def last_local_date(session: AsyncSession, subscriber_id: int) -> date | None:
+    """The newest local date with a ledger row, whatever its state."""
+    day: date | None = await session.scalar(
+        select(func.max(Delivery.local_date)).where(Delivery.subscriber_id == subscriber_id)
+    )
+    return day
+
+
+async def replan(session: AsyncSession, subscriber_id: int, *, now: datetime) -> datetime:
+    """Recompute the next send after a subscribe or a change of time or zone.
+
+    Later today if today's message has not been enqueued yet, otherwise
+    tomorrow: never a second scheduled message for a local date in the ledger.
+    """
+    row = (
+        await session.execute(select(Subscriber.send_time, Subscriber.timezone).where(Subscriber.id == subscriber_id))
+    ).one()
+    last = await last_local_date(session, subscriber_id)
+    instant, _ = next_send_at(
+        send_time=row.send_time,
+        zone=row.timezone,
+        after=now,
+        not_before=last + timedelta(days=1) if last else None,
+    )
+    await session.execute(update(Subscriber).where(Subscriber.id == subscriber_id).values(next_send_at=instant))
+    return instant
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A row taken for sending, with what is needed to render it."""
+
+    id: int
+    subscriber_id: int
+    chat_id: int
+    local_date: date
+    attempts: int
+    migrations: int
+
+
+async def claim(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Claim]:
+    """Move up to ``limit`` due pending rows to ``sending``; commit before calling Telegram."""
+    dialect = session.get_bind().dialect.name
+    chosen = (
+        select(Delivery.id)
+        .where(Delivery.state == State.PENDING.value, Delivery.not_before <= now)
+        .order_by(Delivery.not_before, Delivery.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        chosen = chosen.with_for_update(skip_locked=True)
+    statement = (
+        update(Delivery)
+        .where(Delivery.id.in_(chosen.scalar_subquery()))
+        .values(
+            state=State.SENDING.value,
+            lease_until=lease_until,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(
+            Delivery.id,
+            Delivery.subscriber_id,
+            Delivery.chat_id,
+            Delivery.local_date,
+            Delivery.attempts,
+            Delivery.migrations,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = (await session.execute(statement)).all()
+    return sorted((Claim(*row) for row in rows), key=lambda c: c.id)
+
+
+async def finish(
+    session: AsyncSession,
+    delivery_id: int,
+    state: State,
+    *,
+    now: datetime,
+    message_id: int | None = None,
+    error: str | None = None,
+) -> None:
+    """Record a final state (sent, failed, blocked or uncertain)."""
+    values: dict[str, Any] = {"state": state.value, "updated_at": now, "lease_until": None}
+    if message_id is not None:
+        values["message_id"] = message_id
+    if error is not None:
+        values["last_error"] = error[:300]
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def retry_later(
+    session: AsyncSession, delivery_id: int, *, now: datetime, not_before: datetime, error: str, count_attempt: bool
+) -> None:
+    """Put a row back to pending, to be claimed again from ``not_before``.
+
+    ``count_attempt=False`` (flood control, shutdown) gives back the attempt
+    the claim counted: nothing reached the user.
+    """
+    values: dict[str, Any] = {
+        "state": State.PENDING.value,
+        "not_before": not_before,
+        "lease_until": None,
+        "last_error": error[:300],
+        "updated_at": now,
+    }
+    if not count_attempt:
+        values["attempts"] = Delivery.attempts - 1
+    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+
+
+async def migrate_chat(session: AsyncSession, claim_: Claim, new_chat_id: int, *, now: datetime) -> None:
+    """A group became a supergroup: store the new chat id and queue the row once more."""
+    await session.execute(update(Subscriber).where(Subscriber.id == claim_.subscriber_id).values(chat_id=new_chat_id))
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == claim_.id)
+        .values(
+            chat_id=new_chat_id,
+            state=State.PENDING.value,
+            not_before=now,
+            lease_until=None,
+            migrations=Delivery.migrations + 1,
+            updated_at=now,
+            last_error="chat migrated",
+        )
+    )
+
+
+async def deactivate(session: AsyncSession, subscriber_id: int) -> None:
+    """The user blocked the bot or the chat is gone."""
+    await session.execute(update(Subscriber).where(Subscriber.id == subscriber_id).values(active=False))
+
+
+async def recover_orphans(session: AsyncSession, *, now: datetime) -> int:
+    """Rows left ``sending`` by a crashed process become ``uncertain``: maybe sent, never resent."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.state == State.SENDING.value, Delivery.lease_until < now)
+        .values(state=State.UNCERTAIN.value, updated_at=now, last_error="the process stopped while sending")
+    )
+    return rowcount(result)
+
+
+async def counts_by_state(session: AsyncSession, day: date) -> dict[str, int]:
+    """How many rows of a local date are in each state."""
+    rows = await session.execute(
+        select(Delivery.state, func.count()).where(Delivery.local_date == day).group_by(Delivery.state)
+    )
+    return dict(rows.tuples())

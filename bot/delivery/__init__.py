@@ -1,0 +1,1 @@
+"""Scheduled sends: the only place that decides when a daily message goes out."""

@@ -1,0 +1,356 @@
+"""The delivery engine: a minute tick enqueues who is due; workers drain the ledger.
+
+The database is the source of truth. The tick turns due subscribers into
+``pending`` ledger rows (one per subscriber and local date, UNIQUE) and moves
+each subscriber's ``next_send_at`` to their next local day. A dispatcher
+claims pending rows (``sending`` is committed before any API call) and hands
+them to a bounded pool of workers, which send under the pacer's limits and
+record the outcome. Nothing is marked sent before Telegram said so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+
+from bot.db import ledger
+from bot.db.engine import SessionFactory
+from bot.db.ledger import Claim, NewDelivery, State
+from bot.delivery.pacer import SendPacer
+from bot.domain import Catalog
+from bot.keyboards import markup
+from bot.planner import plan_day
+from bot.render import Reply, render_day
+from bot.schedule import end_of_local_day, local_date_of, next_send_at
+
+log = logging.getLogger(__name__)
+
+# Telegram's free limit; above it, messages are paid broadcasts.
+FREE_RATE = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """How fast and how persistently to deliver."""
+
+    rate: float = FREE_RATE
+    paid_broadcast: bool = False
+    # Requests in flight; None derives it from rate x round trip (Little's law).
+    concurrency: int | None = None
+    expected_round_trip: float = 0.25
+    page_size: int = 1000
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 5
+    backoff_cap: timedelta = timedelta(minutes=5)
+    # None: a missed message may still go out until the subscriber's local day ends.
+    catchup_grace: timedelta | None = None
+    stop_timeout: float = 8.0
+    idle_poll: float = 1.0
+
+    def workers(self) -> int:
+        """Enough requests in flight to reach the rate at the expected round trip, twice over."""
+        if self.concurrency is not None:
+            return self.concurrency
+        return max(4, min(512, math.ceil(self.rate * self.expected_round_trip * 2)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    claim: Claim
+    timezone: str
+    reply: Reply | None  # None: the subscriber is gone or paused that day
+
+
+@dataclass
+class EngineStatus:
+    """Figures for health checks and admins."""
+
+    last_tick: datetime | None = None
+    enqueued: int = 0
+    sent: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class DeliveryEngine:
+    """Owns the dispatcher and workers; ``tick`` is called every minute."""
+
+    def __init__(
+        self,
+        *,
+        sessions: SessionFactory,
+        bot: Bot,
+        catalog: Callable[[], Catalog],
+        clock: Callable[[], datetime],
+        settings: DeliverySettings,
+        on_fatal: Callable[[str], None],
+    ) -> None:
+        self._sessions = sessions
+        self._bot = bot
+        self._catalog = catalog
+        self._clock = clock
+        self.settings = settings
+        self._on_fatal = on_fatal
+        self.status = EngineStatus()
+        self.fatal: str | None = None
+        self._pacer = SendPacer(settings.rate, time=time.monotonic)
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._busy = 0
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Turn crash leftovers into ``uncertain``, then start claiming."""
+        async with self._sessions.begin() as session:
+            orphans = await ledger.recover_orphans(session, now=self._clock())
+        if orphans:
+            log.warning("%d deliveries were being sent when the bot stopped: marked uncertain, not resent", orphans)
+        self._stopping = False
+        self._tasks = [asyncio.create_task(self._dispatch(), name="delivery-dispatcher")]
+        self._tasks += [
+            asyncio.create_task(self._work(), name=f"delivery-worker-{n}") for n in range(self.settings.workers())
+        ]
+
+    async def stop(self) -> None:
+        """Stop claiming, give claimed-but-unsent rows back, let in-flight sends finish."""
+        self._stopping = True
+        self._wake.set()
+        leftovers: list[Claim] = []
+        while not self._queue.empty():
+            leftovers.append(self._queue.get_nowait().claim)
+        if leftovers:
+            async with self._sessions.begin() as session:
+                for claim in leftovers:
+                    await ledger.retry_later(
+                        session,
+                        claim.id,
+                        now=self._clock(),
+                        not_before=self._clock(),
+                        error="released at shutdown",
+                        count_attempt=False,
+                    )
+        _, pending = await asyncio.wait(self._tasks, timeout=self.settings.stop_timeout) if self._tasks else ((), ())
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks = []
+
+    # --- the tick -------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Enqueue every due subscriber, a page at a time; returns how many rows were created."""
+        now = self._clock()
+        created = 0
+        after: tuple[datetime, int] | None = None
+        while True:
+            async with self._sessions.begin() as session:
+                due = await ledger.due_subscribers(session, now=now, after=after, limit=self.settings.page_size)
+                if not due:
+                    break
+                rows, instants = self._plan_page(due, now)
+                created += await ledger.enqueue(session, rows, now=now)
+                await ledger.set_next_send(session, instants)
+            after = (due[-1].next_send_at, due[-1].id)
+            if len(due) < self.settings.page_size:
+                break
+        self.status.last_tick = now
+        self.status.enqueued += created
+        if created:
+            self._wake.set()
+        return created
+
+    def _plan_page(
+        self, due: list[ledger.DueSubscriber], now: datetime
+    ) -> tuple[list[NewDelivery], list[tuple[int, datetime | None]]]:
+        rows: list[NewDelivery] = []
+        instants: list[tuple[int, datetime | None]] = []
+        for subscriber in due:
+            day = local_date_of(subscriber.next_send_at, subscriber.timezone)
+            if not self._too_late(subscriber.next_send_at, day, subscriber.timezone, now) and (
+                subscriber.member.paused_on(day) is None
+            ):
+                rows.append(NewDelivery(subscriber.id, subscriber.chat_id, day, subscriber.next_send_at))
+            following, _ = next_send_at(
+                send_time=subscriber.send_time,
+                zone=subscriber.timezone,
+                after=max(now, subscriber.next_send_at),
+                not_before=day + timedelta(days=1),
+            )
+            instants.append((subscriber.id, following))
+        return rows, instants
+
+    def _too_late(self, due_at: datetime, day: date, zone: str, now: datetime) -> bool:
+        """A missed send still goes out within the grace, by default until its local day ends."""
+        grace = self.settings.catchup_grace
+        if grace is not None:
+            return now > due_at + grace
+        return now >= end_of_local_day(day, zone)
+
+    # --- claiming ---------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        workers = self.settings.workers()
+        while not self._stopping:
+            try:
+                room = workers - self._queue.qsize()
+                jobs = await self._claim(room) if room > 0 and not self._pacer.paused else []
+            except Exception:
+                log.exception("claiming deliveries failed; retrying shortly")
+                jobs = []
+            for job in jobs:
+                self._queue.put_nowait(job)
+            if len(jobs) < room or room <= 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
+
+    async def _claim(self, limit: int) -> list[_Job]:
+        now = self._clock()
+        async with self._sessions.begin() as session:
+            claims = await ledger.claim(session, now=now, lease_until=now + self.settings.lease, limit=limit)
+            if not claims:
+                return []
+            members = await ledger.members_of(session, [c.subscriber_id for c in claims])
+        catalog = self._catalog()
+        jobs = []
+        for claim in claims:
+            member_zone = members.get(claim.subscriber_id)
+            reply = None
+            if member_zone is not None and member_zone[0].paused_on(claim.local_date) is None:
+                member, _ = member_zone
+                plan = plan_day(
+                    catalog=catalog, enrollment=member.enrollment_on(claim.local_date), today=claim.local_date
+                )
+                reply = render_day(plan)
+            jobs.append(_Job(claim, member_zone[1] if member_zone else "UTC", reply))
+        return jobs
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def _work(self) -> None:
+        while True:
+            if self._stopping and self._queue.empty():
+                return
+            try:
+                job = await asyncio.wait_for(self._queue.get(), self.settings.idle_poll)
+            except TimeoutError:
+                continue
+            self._busy += 1
+            try:
+                await self._deliver(job)
+            except Exception as exc:
+                log.exception("delivery %s failed unexpectedly", job.claim.id)
+                await self._finish(job.claim, State.FAILED, error=f"bug: {type(exc).__name__}: {exc}")
+            finally:
+                self._busy -= 1
+
+    async def _deliver(self, job: _Job) -> None:
+        claim = job.claim
+        now = self._clock()
+        if job.reply is None:
+            await self._finish(claim, State.FAILED, error="unsubscribed, gone, or paused that day")
+            return
+        if now >= end_of_local_day(claim.local_date, job.timezone):
+            await self._finish(claim, State.FAILED, error="expired: the subscriber's day is over")
+            return
+        await self._pacer.acquire(claim.chat_id)
+        try:
+            message = await self._bot.send_message(
+                claim.chat_id,
+                job.reply.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup(job.reply.keyboard),
+                allow_paid_broadcast=True if self.settings.paid_broadcast else None,
+            )
+        except TelegramError as exc:
+            await self._on_error(claim, exc)
+            return
+        await self._finish(claim, State.SENT, message_id=message.message_id)
+        self.status.sent += 1
+
+    async def _on_error(self, claim: Claim, exc: TelegramError) -> None:  # noqa: PLR0911 - one outcome per error
+        """Map a Telegram error to the ledger, as the delivery design says."""
+        kind = type(exc).__name__
+        self.status.errors[kind] = self.status.errors.get(kind, 0) + 1
+        now = self._clock()
+        if isinstance(exc, RetryAfter):
+            seconds = _seconds(exc)
+            self._pacer.pause(seconds)
+            log.warning("flood control: every sender pauses for %.0f s", seconds)
+            await self._retry(claim, now + timedelta(seconds=seconds), str(exc), count_attempt=False)
+            return
+        if isinstance(exc, ChatMigrated):
+            if claim.migrations >= 1:
+                await self._finish(claim, State.FAILED, error="chat migrated twice")
+                return
+            async with self._sessions.begin() as session:
+                await ledger.migrate_chat(session, claim, exc.new_chat_id, now=now)
+            self._wake.set()
+            return
+        if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()):
+            async with self._sessions.begin() as session:
+                await ledger.finish(session, claim.id, State.BLOCKED, now=now, error=str(exc))
+                await ledger.deactivate(session, claim.subscriber_id)
+            return
+        if isinstance(exc, InvalidToken | Conflict):
+            await self._retry(claim, now, str(exc), count_attempt=False)
+            self._fail_fatally(f"Telegram answered {kind} while delivering: {exc}")
+            return
+        if isinstance(exc, TimedOut):
+            # The request may have reached Telegram: never send it again blindly.
+            await self._finish(claim, State.UNCERTAIN, error=str(exc))
+            return
+        if isinstance(exc, BadRequest):
+            log.error("Telegram refused delivery %s as a bad request (a bug in the message?): %s", claim.id, exc)
+            await self._finish(claim, State.FAILED, error=str(exc))
+            return
+        if isinstance(exc, NetworkError) and claim.attempts < self.settings.max_attempts:
+            delay = min(self.settings.backoff_cap.total_seconds(), 2.0**claim.attempts)
+            await self._retry(claim, now + timedelta(seconds=delay), str(exc), count_attempt=True)
+            return
+        await self._finish(claim, State.FAILED, error=f"{kind}: {exc}")
+
+    def _fail_fatally(self, reason: str) -> None:
+        if self.fatal is None:
+            self.fatal = reason
+            self._stopping = True
+            self._on_fatal(reason)
+
+    async def _finish(
+        self, claim: Claim, state: State, *, message_id: int | None = None, error: str | None = None
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await ledger.finish(session, claim.id, state, now=self._clock(), message_id=message_id, error=error)
+
+    async def _retry(self, claim: Claim, when: datetime, error: str, *, count_attempt: bool) -> None:
+        async with self._sessions.begin() as session:
+            await ledger.retry_later(
+                session, claim.id, now=self._clock(), not_before=when, error=error, count_attempt=count_attempt
+            )
+
+
+def _seconds(exc: RetryAfter) -> float:
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
