@@ -312,4 +312,4 @@ async def counts_by_state(session: AsyncSession, day: date) -> dict[str, int]:
     rows = await session.execute(
         select(Delivery.state, func.count()).where(Delivery.local_date == day).group_by(Delivery.state)
     )
-    return dict(rows.tuples())
+    return {str(state): int(count) for state, count in rows}

@@ -172,9 +172,9 @@ class DeliveryEngine:
                 rows, instants = self._plan_page(due, now)
                 created += await ledger.enqueue(session, rows, now=now)
                 await ledger.set_next_send(session, instants)
+            # Until an empty page, not a short one: subscribers moved to a
+            # still-past instant (downtime catch-up) come up again further on.
             after = (due[-1].next_send_at, due[-1].id)
-            if len(due) < self.settings.page_size:
-                break
         self.status.last_tick = now
         self.status.enqueued += created
         if created:
@@ -192,10 +192,13 @@ class DeliveryEngine:
                 subscriber.member.paused_on(day) is None
             ):
                 rows.append(NewDelivery(subscriber.id, subscriber.chat_id, day, subscriber.next_send_at))
+            # The next occurrence after this one, even if it is already past:
+            # after days of downtime the keyset walk meets the subscriber again
+            # in this same tick, skips each stale day and enqueues today's.
             following, _ = next_send_at(
                 send_time=subscriber.send_time,
                 zone=subscriber.timezone,
-                after=max(now, subscriber.next_send_at),
+                after=subscriber.next_send_at,
                 not_before=day + timedelta(days=1),
             )
             instants.append((subscriber.id, following))
