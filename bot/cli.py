@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bot.content import ContentError, load_catalog
@@ -15,6 +15,7 @@ from bot.domain import Catalog, DayKind, Enrollment
 from bot.plaintext import reply_to_text
 from bot.planner import plan_day
 from bot.render import render_day
+from bot.reports import deliveries
 from bot.run import db_upgrade, run
 
 MAX_PREVIEW_DAYS = 366
@@ -47,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     preview.add_argument("--seed", default="preview", help="subscriber seed for the tip order (default 'preview')")
 
     commands.add_parser("run", help="run the bot (polling, or a webhook when WEBHOOK_URL is set)")
+    report = commands.add_parser("deliveries", help="count a day's scheduled messages by state")
+    report.add_argument("--date", type=_iso_date, help="local date, YYYY-MM-DD (default today, UTC)")
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     db_commands.add_parser("upgrade", help="apply database migrations (calfbot run also does this)")
@@ -104,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return preview(days=args.days, start=args.start, directory=args.content, seed=args.seed)
     if args.command == "run":
         return run()
+    if args.command == "deliveries":
+        code, text = deliveries(args.date or datetime.now(UTC).date())
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     if args.command == "db" and args.db_command == "upgrade":
         return db_upgrade()
     raise AssertionError(f"unhandled command {args.command}")

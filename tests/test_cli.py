@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,34 @@ def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path
     assert result.stderr.count("\n") == 1
     assert "cannot use the database postgresql+asyncpg://calf:***@127.0.0.1:1/calf" in result.stderr
     assert "hunter2" not in result.stderr
+
+
+def test_deliveries_counts_a_days_ledger_by_state(tmp_path: Path) -> None:
+    """`calfbot deliveries --date D` lists every state with its count for that local date."""
+    env = {"PATH": "/usr/bin:/bin"}
+    subprocess.run([str(CALFBOT), "db", "upgrade"], cwd=tmp_path, env=env, check=True, capture_output=True)
+    with sqlite3.connect(tmp_path / "data" / "calfbot.db") as db:
+        db.execute(
+            "insert into subscribers (id, chat_id, created_at, active, send_time, timezone, program_start, seed)"
+            " values (1, 1, '2026-11-21 00:00:00', 1, '07:00:00', 'UTC', '2026-11-21', 's')"
+        )
+        for day, state in [("2026-11-21", "sent"), ("2026-11-22", "uncertain"), ("2026-11-23", "sent")]:
+            db.execute(
+                "insert into deliveries (subscriber_id, chat_id, local_date, due_at, state, not_before, attempts,"
+                " migrations, created_at, updated_at) values (1, 1, ?, '2026-11-21 07:00:00', ?,"
+                " '2026-11-21 07:00:00', 1, 0, '2026-11-21 07:00:00', '2026-11-21 07:00:00')",
+                (day, state),
+            )
+    result = subprocess.run(
+        [str(CALFBOT), "deliveries", "--date", "2026-11-22"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deliveries for local date 2026-11-22" in result.stdout
+    assert "  uncertain         1" in result.stdout
+    assert "  sent              0" in result.stdout
+    assert "  total             1" in result.stdout
