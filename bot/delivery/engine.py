@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+import httpx
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -117,6 +118,7 @@ class DeliveryEngine:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._dispatcher: asyncio.Task[None] | None = None
         self._busy = 0
 
     # --- lifecycle ------------------------------------------------------------------
@@ -128,7 +130,8 @@ class DeliveryEngine:
         if orphans:
             log.warning("%d deliveries were being sent when the bot stopped: marked uncertain, not resent", orphans)
         self._stopping = False
-        self._tasks = [asyncio.create_task(self._dispatch(), name="delivery-dispatcher")]
+        self._dispatcher = asyncio.create_task(self._dispatch(), name="delivery-dispatcher")
+        self._tasks = [self._dispatcher]
         self._tasks += [
             asyncio.create_task(self._work(), name=f"delivery-worker-{n}") for n in range(self.settings.workers())
         ]
@@ -137,6 +140,12 @@ class DeliveryEngine:
         """Stop claiming, give claimed-but-unsent rows back, let in-flight sends finish."""
         self._stopping = True
         self._wake.set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.settings.stop_timeout
+        # A claim may be under way: its jobs reach the queue when it ends. Empty
+        # the queue only after that, or they stay ``sending`` and are never sent.
+        if self._dispatcher is not None:
+            await asyncio.wait([self._dispatcher], timeout=self.settings.stop_timeout)
         leftovers: list[Claim] = []
         while not self._queue.empty():
             leftovers.append(self._queue.get_nowait().claim)
@@ -151,11 +160,13 @@ class DeliveryEngine:
                         error="released at shutdown",
                         count_attempt=False,
                     )
-        _, pending = await asyncio.wait(self._tasks, timeout=self.settings.stop_timeout) if self._tasks else ((), ())
+        remaining = max(0.0, deadline - loop.time())
+        _, pending = await asyncio.wait(self._tasks, timeout=remaining) if self._tasks else ((), ())
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
         self._tasks = []
+        self._dispatcher = None
 
     # --- the tick -------------------------------------------------------------------
 
@@ -278,15 +289,28 @@ class DeliveryEngine:
         if now >= end_of_local_day(claim.local_date, job.timezone):
             await self._finish(claim, State.FAILED, error="expired: the subscriber's day is over")
             return
-        await self._pacer.acquire(claim.chat_id)
         try:
-            message = await self._bot.send_message(
-                claim.chat_id,
-                job.reply.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup(job.reply.keyboard),
-                allow_paid_broadcast=True if self.settings.paid_broadcast else None,
-            )
+            await self._pacer.acquire(claim.chat_id)
+        except asyncio.CancelledError:
+            # Stopped while waiting for a slot (say, out a long flood-control pause): nothing was sent.
+            await self._retry(claim, now, "released at shutdown", count_attempt=False)
+            raise
+        if self.fatal is not None:
+            # Telegram refuses this bot (InvalidToken, Conflict): send nothing more, keep the row.
+            await self._retry(claim, now, f"not sent: {self.fatal}", count_attempt=False)
+            return
+        try:
+            try:
+                message = await self._bot.send_message(
+                    claim.chat_id,
+                    job.reply.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup(job.reply.keyboard),
+                    allow_paid_broadcast=True if self.settings.paid_broadcast else None,
+                )
+            finally:
+                # The chat's next message waits from the answer, not from the request.
+                self._pacer.finished(claim.chat_id)
         except TelegramError as exc:
             await self._on_error(claim, exc)
             return
@@ -318,10 +342,12 @@ class DeliveryEngine:
                 await ledger.deactivate(session, claim.subscriber_id)
             return
         if isinstance(exc, InvalidToken | Conflict):
-            await self._retry(claim, now, str(exc), count_attempt=False)
+            # Stop claiming first: a row given back while the dispatcher still
+            # claims would be taken again and sent with the same fate.
             self._fail_fatally(f"Telegram answered {kind} while delivering: {exc}")
+            await self._retry(claim, now, str(exc), count_attempt=False)
             return
-        if isinstance(exc, TimedOut):
+        if (isinstance(exc, TimedOut) and not _never_sent(exc)) or _lost_answer(exc):
             # The request may have reached Telegram: never send it again blindly.
             await self._finish(claim, State.UNCERTAIN, error=str(exc))
             return
@@ -352,6 +378,20 @@ class DeliveryEngine:
             await ledger.retry_later(
                 session, claim.id, now=self._clock(), not_before=when, error=error, count_attempt=count_attempt
             )
+
+
+def _never_sent(exc: TimedOut) -> bool:
+    """PTB also raises TimedOut when the request never left: no pooled connection came free, or none was made.
+
+    Such a timeout is like any other network error (retried); only one that
+    may have reached Telegram makes a delivery uncertain.
+    """
+    return isinstance(exc.__cause__, httpx.PoolTimeout | httpx.ConnectTimeout)
+
+
+def _lost_answer(exc: TelegramError) -> bool:
+    """The request went out and the connection broke before an answer: it may have been delivered."""
+    return isinstance(exc, NetworkError) and isinstance(exc.__cause__, httpx.RemoteProtocolError | httpx.ReadError)
 
 
 def _seconds(exc: RetryAfter) -> float:
