@@ -23,7 +23,11 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url)
+        # One connection: SQLite has one writer at a time anyway, and writers
+        # queueing for the pool in asyncio are served in order, where writers
+        # on many connections spin in SQLite's busy handler and can starve
+        # past busy_timeout ("database is locked") under load.
+        engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)

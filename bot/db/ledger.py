@@ -148,10 +148,15 @@ async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: da
         }
         for row in rows
     ]
-    result = await session.execute(
-        insert(session, Delivery).values(values).on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+    # executemany: the statement is compiled once, not once per page of rows.
+    # RETURNING counts the rows created (rowcount is not reliable for executemany on every driver).
+    statement = (
+        insert(session, Delivery)
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+        .returning(Delivery.id)
     )
-    return rowcount(result)
+    result = await session.execute(statement, values)
+    return len(result.all())
 
 
 async def set_next_send(session: AsyncSession, instants: Iterable[tuple[int, datetime | None]]) -> None:
@@ -202,26 +207,31 @@ class Claim:
     migrations: int
 
 
-async def claim(session: AsyncSession, *, now: datetime, lease_until: datetime, limit: int) -> list[Claim]:
-    """Move up to ``limit`` due pending rows to ``sending``; commit before calling Telegram."""
+async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int) -> list[Claim]:
+    """Reserve up to ``limit`` due pending rows for this process until ``claimed_until``.
+
+    The rows stay ``pending``: a crash before they are sent loses nothing, the
+    reservation simply runs out. ``mark_sending`` takes each one just before
+    its API call.
+    """
     dialect = session.get_bind().dialect.name
     chosen = (
         select(Delivery.id)
-        .where(Delivery.state == State.PENDING.value, Delivery.not_before <= now)
+        .where(
+            Delivery.state == State.PENDING.value,
+            Delivery.not_before <= now,
+            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+        )
         .order_by(Delivery.not_before, Delivery.id)
         .limit(limit)
     )
     if dialect == "postgresql":
+        # Two replicas reserve disjoint rows instead of queueing on the same ones.
         chosen = chosen.with_for_update(skip_locked=True)
     statement = (
         update(Delivery)
         .where(Delivery.id.in_(chosen.scalar_subquery()))
-        .values(
-            state=State.SENDING.value,
-            lease_until=lease_until,
-            attempts=Delivery.attempts + 1,
-            updated_at=now,
-        )
+        .values(claimed_until=claimed_until, updated_at=now)
         .returning(
             Delivery.id,
             Delivery.subscriber_id,
@@ -234,6 +244,36 @@ async def claim(session: AsyncSession, *, now: datetime, lease_until: datetime, 
     )
     rows = (await session.execute(statement)).all()
     return sorted((Claim(*row) for row in rows), key=lambda c: c.id)
+
+
+async def release(session: AsyncSession, delivery_ids: Sequence[int], *, now: datetime) -> None:
+    """Drop this process's reservations of rows it will not send (shutdown, fatal errors)."""
+    if delivery_ids:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(delivery_ids), Delivery.state == State.PENDING.value)
+            .values(claimed_until=None, updated_at=now)
+        )
+
+
+async def mark_sending(session: AsyncSession, delivery_id: int, *, now: datetime, lease_until: datetime) -> bool:
+    """``pending -> sending`` for one reserved row, committed by the caller before the API call.
+
+    False if the row is no longer pending (another process took it after the
+    reservation ran out): then this process must not send it.
+    """
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.state == State.PENDING.value)
+        .values(
+            state=State.SENDING.value,
+            lease_until=lease_until,
+            claimed_until=None,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+    )
+    return rowcount(result) == 1
 
 
 async def finish(
@@ -266,6 +306,7 @@ async def retry_later(
         "state": State.PENDING.value,
         "not_before": not_before,
         "lease_until": None,
+        "claimed_until": None,
         "last_error": error[:300],
         "updated_at": now,
     }
@@ -285,6 +326,7 @@ async def migrate_chat(session: AsyncSession, claim_: Claim, new_chat_id: int, *
             state=State.PENDING.value,
             not_before=now,
             lease_until=None,
+            claimed_until=None,
             migrations=Delivery.migrations + 1,
             updated_at=now,
             last_error="chat migrated",
@@ -297,13 +339,28 @@ async def deactivate(session: AsyncSession, subscriber_id: int) -> None:
     await session.execute(update(Subscriber).where(Subscriber.id == subscriber_id).values(active=False))
 
 
-async def recover_orphans(session: AsyncSession, *, now: datetime) -> int:
-    """Rows left ``sending`` by a crashed process become ``uncertain``: maybe sent, never resent."""
+async def recover_orphans(session: AsyncSession, *, now: datetime, at_start: bool) -> int:
+    """Rows left ``sending`` by a stopped process become ``uncertain``: maybe sent, never resent.
+
+    A row is an orphan once its lease ran out. At start on SQLite every
+    ``sending`` row is one: a SQLite file has a single bot process, and it is
+    this one. Reservations of pending rows are dropped at start as well.
+    """
+    orphaned = Delivery.state == State.SENDING.value
+    single_process = at_start and session.get_bind().dialect.name == "sqlite"
+    if not single_process:
+        orphaned = and_(orphaned, Delivery.lease_until < now)
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.state == State.SENDING.value, Delivery.lease_until < now)
+        .where(orphaned)
         .values(state=State.UNCERTAIN.value, updated_at=now, last_error="the process stopped while sending")
     )
+    if at_start:
+        await session.execute(
+            update(Delivery)
+            .where(Delivery.state == State.PENDING.value, Delivery.claimed_until.is_not(None))
+            .values(claimed_until=None)
+        )
     return rowcount(result)
 
 

@@ -75,11 +75,13 @@ class Subscriber(Base):
     next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+# The predicate is written as each dialect renders ``Subscriber.active`` in a
+# WHERE clause: SQLite only uses a partial index whose terms appear literally.
 Index(
     "ix_subscribers_due",
     Subscriber.next_send_at,
     Subscriber.id,
-    sqlite_where=text("active"),
+    sqlite_where=text("active = 1"),
     postgresql_where=text("active"),
 )
 
@@ -132,6 +134,9 @@ class Delivery(Base):
     state: Mapped[str] = mapped_column(String(16))
     # Earliest time to (re)try: backoff and retry_after push it forward.
     not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A worker reserved the row (still pending) until then; it becomes
+    # ``sending`` only when the worker holds a send slot, just before the call.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     migrations: Mapped[int] = mapped_column(Integer, default=0)

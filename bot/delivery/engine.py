@@ -60,6 +60,9 @@ class DeliverySettings:
     concurrency: int | None = None
     expected_round_trip: float = 0.25
     page_size: int = 1000
+    # How long a reserved row stays this process's before another may take it.
+    claim_hold: timedelta = timedelta(seconds=30)
+    # How long a ``sending`` row may go unanswered before it counts as orphaned.
     lease: timedelta = timedelta(minutes=2)
     max_attempts: int = 5
     backoff_cap: timedelta = timedelta(minutes=5)
@@ -126,7 +129,7 @@ class DeliveryEngine:
     async def start(self) -> None:
         """Turn crash leftovers into ``uncertain``, then start claiming."""
         async with self._sessions.begin() as session:
-            orphans = await ledger.recover_orphans(session, now=self._clock())
+            orphans = await ledger.recover_orphans(session, now=self._clock(), at_start=True)
         if orphans:
             log.warning("%d deliveries were being sent when the bot stopped: marked uncertain, not resent", orphans)
         self._stopping = False
@@ -146,20 +149,10 @@ class DeliveryEngine:
         # the queue only after that, or they stay ``sending`` and are never sent.
         if self._dispatcher is not None:
             await asyncio.wait([self._dispatcher], timeout=self.settings.stop_timeout)
-        leftovers: list[Claim] = []
+        leftovers: list[int] = []
         while not self._queue.empty():
-            leftovers.append(self._queue.get_nowait().claim)
-        if leftovers:
-            async with self._sessions.begin() as session:
-                for claim in leftovers:
-                    await ledger.retry_later(
-                        session,
-                        claim.id,
-                        now=self._clock(),
-                        not_before=self._clock(),
-                        error="released at shutdown",
-                        count_attempt=False,
-                    )
+            leftovers.append(self._queue.get_nowait().claim.id)
+        await self._release(leftovers)
         remaining = max(0.0, deadline - loop.time())
         _, pending = await asyncio.wait(self._tasks, timeout=remaining) if self._tasks else ((), ())
         for task in pending:
@@ -171,8 +164,15 @@ class DeliveryEngine:
     # --- the tick -------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Enqueue every due subscriber, a page at a time; returns how many rows were created."""
+        """Enqueue every due subscriber, a page at a time; returns how many rows were created.
+
+        Also turns rows whose sender vanished (lease run out) into ``uncertain``.
+        """
         now = self._clock()
+        async with self._sessions.begin() as session:
+            orphans = await ledger.recover_orphans(session, now=now, at_start=False)
+        if orphans:
+            log.warning("%d deliveries were left sending past their lease: marked uncertain, not resent", orphans)
         created = 0
         after: tuple[datetime, int] | None = None
         while True:
@@ -243,7 +243,7 @@ class DeliveryEngine:
     async def _claim(self, limit: int) -> list[_Job]:
         now = self._clock()
         async with self._sessions.begin() as session:
-            claims = await ledger.claim(session, now=now, lease_until=now + self.settings.lease, limit=limit)
+            claims = await ledger.claim(session, now=now, claimed_until=now + self.settings.claim_hold, limit=limit)
             if not claims:
                 return []
             members = await ledger.members_of(session, [c.subscriber_id for c in claims])
@@ -271,12 +271,14 @@ class DeliveryEngine:
                 job = await asyncio.wait_for(self._queue.get(), self.settings.idle_poll)
             except TimeoutError:
                 continue
+            self._wake.set()  # room in the queue: the dispatcher may reserve more
             self._busy += 1
             try:
                 await self._deliver(job)
             except Exception as exc:
                 log.exception("delivery %s failed unexpectedly", job.claim.id)
-                await self._finish(job.claim, State.FAILED, error=f"bug: {type(exc).__name__}: {exc}")
+                with contextlib.suppress(Exception):
+                    await self._finish(job.claim, State.FAILED, error=f"bug: {type(exc).__name__}: {exc}")
             finally:
                 self._busy -= 1
 
@@ -293,11 +295,17 @@ class DeliveryEngine:
             await self._pacer.acquire(claim.chat_id)
         except asyncio.CancelledError:
             # Stopped while waiting for a slot (say, out a long flood-control pause): nothing was sent.
-            await self._retry(claim, now, "released at shutdown", count_attempt=False)
+            await self._release([claim.id])
             raise
         if self.fatal is not None:
             # Telegram refuses this bot (InvalidToken, Conflict): send nothing more, keep the row.
-            await self._retry(claim, now, f"not sent: {self.fatal}", count_attempt=False)
+            await self._release([claim.id])
+            return
+        # ``sending`` is committed before the call; a row taken meanwhile by
+        # another process (its reservation ran out) is left to that process.
+        async with self._sessions.begin() as session:
+            mine = await ledger.mark_sending(session, claim.id, now=now, lease_until=now + self.settings.lease)
+        if not mine:
             return
         try:
             try:
@@ -314,8 +322,22 @@ class DeliveryEngine:
         except TelegramError as exc:
             await self._on_error(claim, exc)
             return
-        await self._finish(claim, State.SENT, message_id=message.message_id)
         self.status.sent += 1
+        await self._record_sent(claim, message.message_id)
+
+    async def _record_sent(self, claim: Claim, message_id: int) -> None:
+        """Record a delivered message; a busy database is retried, never turned into ``failed``."""
+        for attempt in range(1, 4):
+            try:
+                await self._finish(claim, State.SENT, message_id=message_id)
+            except Exception:
+                if attempt == 3:
+                    # The row stays ``sending``: after its lease it reads ``uncertain``, never resent.
+                    log.exception("delivery %s was sent but could not be recorded", claim.id)
+                    return
+                await asyncio.sleep(0.5 * attempt)
+            else:
+                return
 
     async def _on_error(self, claim: Claim, exc: TelegramError) -> None:  # noqa: PLR0911 - one outcome per error
         """Map a Telegram error to the ledger, as the delivery design says."""
@@ -355,8 +377,9 @@ class DeliveryEngine:
             log.error("Telegram refused delivery %s as a bad request (a bug in the message?): %s", claim.id, exc)
             await self._finish(claim, State.FAILED, error=str(exc))
             return
-        if isinstance(exc, NetworkError) and claim.attempts < self.settings.max_attempts:
-            delay = min(self.settings.backoff_cap.total_seconds(), 2.0**claim.attempts)
+        attempt = claim.attempts + 1  # the claim was read before this attempt counted
+        if isinstance(exc, NetworkError) and attempt < self.settings.max_attempts:
+            delay = min(self.settings.backoff_cap.total_seconds(), 2.0**attempt)
             await self._retry(claim, now + timedelta(seconds=delay), str(exc), count_attempt=True)
             return
         await self._finish(claim, State.FAILED, error=f"{kind}: {exc}")
@@ -372,6 +395,11 @@ class DeliveryEngine:
     ) -> None:
         async with self._sessions.begin() as session:
             await ledger.finish(session, claim.id, state, now=self._clock(), message_id=message_id, error=error)
+
+    async def _release(self, delivery_ids: list[int]) -> None:
+        if delivery_ids:
+            async with self._sessions.begin() as session:
+                await ledger.release(session, delivery_ids, now=self._clock())
 
     async def _retry(self, claim: Claim, when: datetime, error: str, *, count_attempt: bool) -> None:
         async with self._sessions.begin() as session:

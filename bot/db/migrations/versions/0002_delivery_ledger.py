@@ -24,7 +24,7 @@ def upgrade() -> None:
         "ix_subscribers_due",
         "subscribers",
         ["next_send_at", "id"],
-        sqlite_where=sa.text("active"),
+        sqlite_where=sa.text("active = 1"),
         postgresql_where=sa.text("active"),
     )
     op.create_table(
@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("due_at", UTCDateTime(), nullable=False),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("not_before", UTCDateTime(), nullable=False),
+        sa.Column("claimed_until", UTCDateTime(), nullable=True),
         sa.Column("lease_until", UTCDateTime(), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("migrations", sa.Integer(), nullable=False),
