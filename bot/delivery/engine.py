@@ -308,6 +308,12 @@ class DeliveryEngine:
         if not mine:
             return
         try:
+            await self._pacer.go(claim.chat_id)
+        except asyncio.CancelledError:
+            # Stopped in the last check before the call: nothing was sent.
+            await self._retry(claim, now, "released at shutdown", count_attempt=False)
+            raise
+        try:
             try:
                 message = await self._bot.send_message(
                     claim.chat_id,

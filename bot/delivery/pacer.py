@@ -9,7 +9,7 @@ checks again after waiting.
 A slot says when a sender may go, not that it does: a sender can wake late
 (a busy event loop) and the ones after it on time, which crowds sends
 together. So the limits are also checked against the times senders really
-went: no more than ``rate`` sends within any ``1 + MARGIN`` seconds, and one
+went (``go``, the last step before each call): at most ``rate`` sends in any ``1 + MARGIN`` s, and one
 per chat ``PER_CHAT_INTERVAL`` after the chat's last request was answered
 (``finished``): until the answer, Telegram may not have seen it yet.
 """
@@ -63,7 +63,7 @@ class SendPacer:
         return self._time() < self._paused_until
 
     async def acquire(self, chat_id: int) -> None:
-        """Wait for this chat's next allowed time and a global slot."""
+        """Wait for this chat's next allowed time and a global slot (the even spacing)."""
         while True:
             chat_ready = self._chat_next.get(chat_id, 0.0) - self._time()
             if chat_ready > 0:
@@ -74,14 +74,27 @@ class SendPacer:
                 self._next = slot + self._gap
             if slot > now:
                 await self._sleep(slot - now)
-            # From here to _record there is no await unless a limit says to wait:
-            # the check and the record are one step for the event loop.
-            while not self.paused:
-                wait = self._ready_at(chat_id) - self._time()
-                if wait <= 0:
-                    self._record(chat_id)
-                    return
-                await self._sleep(wait)
+            if not self.paused:
+                return
+
+    async def go(self, chat_id: int) -> None:
+        """The last step before the API call: check both limits against the real sends, then count this one.
+
+        Called after any other work between the slot and the call (the ledger
+        write), so that work's varying delay cannot crowd sends together.
+        From the check to the record there is no await unless a limit says to
+        wait: for the event loop they are one step.
+        """
+        while True:
+            now = self._time()
+            if now < self._paused_until:
+                await self._sleep(self._paused_until - now)
+                continue
+            wait = self._ready_at(chat_id) - now
+            if wait <= 0:
+                self._record(chat_id)
+                return
+            await self._sleep(wait)
 
     def finished(self, chat_id: int) -> None:
         """Call when the request to ``chat_id`` has been answered (or has failed).

@@ -198,13 +198,14 @@ def tries(api: FakeBotApi) -> Counter[int]:
 
 
 async def check_the_day(rig: Rig, expected: Mapping[int, str]) -> None:
-    """Exactly the expected ledger states; one message for each sent (or uncertain) chat, none twice."""
+    """Exactly the expected ledger states; one message for each sent chat, at most one for an uncertain one."""
     assert await rig.states() == dict(expected)
     received = deliveries(rig.api)
     twice = {chat: n for chat, n in received.items() if n > 1}
     assert not twice, f"chats that got the day's message more than once: {twice}"
-    reached = {chat for chat, state in expected.items() if state in (SENT, UNCERTAIN)}
-    assert set(received) == reached
+    sent = {chat for chat, state in expected.items() if state == SENT}
+    maybe = {chat for chat, state in expected.items() if state == UNCERTAIN}
+    assert sent <= set(received) <= sent | maybe
 
 
 # --- Forbidden and "chat not found" ---------------------------------------------------------
@@ -477,7 +478,7 @@ async def test_deliveries_resume_when_the_server_comes_back(catalog: Catalog, en
         uncertain = {chat for chat, state in (await rig.states()).items() if state == UNCERTAIN}
         await check_the_day(rig, {chat: UNCERTAIN if chat in uncertain else SENT for chat in chats})
         assert len(uncertain) <= rig.engine.settings.workers()
-        assert all(rig.api.sent_messages(chat)[0].at < back for chat in uncertain)
+        assert all(r.at < back for chat in uncertain for r in rig.api.sent_messages(chat))
         assert before_outage < len(chats)
         assert sum(r.at >= back for r in rig.api.sent_messages()) == len(chats) - before_outage
         rows = await ledger_rows(engine)
