@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -77,3 +78,16 @@ async def test_a_missed_day_is_not_sent_late(
         assert days == {date(2026, 11, 22)}
         assert len(rig.api.sent_messages(chats[0])) == 1
         assert rig.clock.now - timedelta(days=1) > datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+
+
+async def test_the_first_message_leaves_within_two_seconds_of_the_tick(
+    catalog: Catalog, engine: AsyncEngine, fast_settings: DeliverySettings
+) -> None:
+    """With an empty queue, the first message of a minute reaches Telegram within 2 s of the tick."""
+    async with delivery_rig(catalog, engine, fast_settings) as rig:
+        await rig.add_subscribers(3)
+        rig.clock.advance(seconds=30)
+        started = time.monotonic()
+        await rig.engine.tick()
+        first = await rig.api.wait_for("sendMessage", timeout=5)
+        assert first.at - started < 2.0
