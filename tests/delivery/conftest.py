@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.db.engine import session_factory
 from bot.db.models import Delivery, Subscriber
@@ -89,13 +90,23 @@ class Rig:
 
 @asynccontextmanager
 async def delivery_rig(
-    catalog: Catalog, db: AsyncEngine, settings: DeliverySettings, *, now: datetime = NOW, **api_kwargs: object
+    catalog: Catalog,
+    db: AsyncEngine,
+    settings: DeliverySettings,
+    *,
+    now: datetime = NOW,
+    request: HTTPXRequest | None = None,
+    **api_kwargs: object,
 ) -> AsyncIterator[Rig]:
-    """Start the fake API and an engine against it; stop both afterwards."""
+    """Start the fake API and an engine against it; stop both afterwards.
+
+    ``request`` replaces the Bot's HTTP client (pool size, timeouts).
+    """
     async with FakeBotApi(**api_kwargs) as api:  # type: ignore[arg-type]
         clock = FakeClock(now)
         fatal: list[str] = []
-        bot = Bot(api.token, base_url=api.base_url, request=fast_request(connection_pool_size=64, read_timeout=2.0))
+        request = request or fast_request(connection_pool_size=64, read_timeout=2.0)
+        bot = Bot(api.token, base_url=api.base_url, request=request)
         async with bot:
             engine = DeliveryEngine(
                 sessions=session_factory(db),

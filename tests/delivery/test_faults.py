@@ -20,16 +20,15 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from bot.db.engine import session_factory
 from bot.db.ledger import State
 from bot.db.models import Delivery, Subscriber
-from bot.delivery.engine import DeliveryEngine, DeliverySettings
+from bot.delivery.engine import DeliverySettings
 from bot.domain import Catalog
 from tests.bot.harness import FakeClock
-from tests.delivery.conftest import NOW, Rig, delivery_rig
+from tests.delivery.conftest import Rig, delivery_rig
 from tests.fakes.bot_api_server import (
     FakeBotApi,
     Fault,
@@ -92,23 +91,8 @@ async def rig_with_request(
     catalog: Catalog, db: AsyncEngine, settings: DeliverySettings, request: HTTPXRequest
 ) -> AsyncIterator[Rig]:
     """Like ``delivery_rig``, with the Bot's HTTP client (pool size, timeouts) given."""
-    async with FakeBotApi() as api:
-        clock = FakeClock(NOW)
-        fatal: list[str] = []
-        async with Bot(api.token, base_url=api.base_url, request=request) as bot:
-            delivery = DeliveryEngine(
-                sessions=session_factory(db),
-                bot=bot,
-                catalog=lambda: catalog,
-                clock=clock,
-                settings=settings,
-                on_fatal=fatal.append,
-            )
-            await delivery.start()
-            try:
-                yield Rig(api=api, engine=delivery, clock=clock, db=db, fatal=fatal)
-            finally:
-                await delivery.stop()
+    async with delivery_rig(catalog, db, settings, request=request) as rig:
+        yield rig
 
 
 async def tick_at_seven(rig: Rig, expected: int) -> None:
