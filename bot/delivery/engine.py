@@ -122,7 +122,6 @@ class DeliveryEngine:
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._dispatcher: asyncio.Task[None] | None = None
-        self._busy = 0
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -146,7 +145,7 @@ class DeliveryEngine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.settings.stop_timeout
         # A claim may be under way: its jobs reach the queue when it ends. Empty
-        # the queue only after that, or they stay ``sending`` and are never sent.
+        # the queue only after that, or their reservations outlive this process.
         if self._dispatcher is not None:
             await asyncio.wait([self._dispatcher], timeout=self.settings.stop_timeout)
         leftovers: list[int] = []
@@ -227,6 +226,8 @@ class DeliveryEngine:
     async def _dispatch(self) -> None:
         workers = self.settings.workers()
         while not self._stopping:
+            # Cleared before looking, so a wake-up that comes while claiming is kept.
+            self._wake.clear()
             try:
                 room = workers - self._queue.qsize()
                 jobs = await self._claim(room) if room > 0 and not self._pacer.paused else []
@@ -236,7 +237,6 @@ class DeliveryEngine:
             for job in jobs:
                 self._queue.put_nowait(job)
             if len(jobs) < room or room <= 0:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
 
@@ -272,15 +272,12 @@ class DeliveryEngine:
             except TimeoutError:
                 continue
             self._wake.set()  # room in the queue: the dispatcher may reserve more
-            self._busy += 1
             try:
                 await self._deliver(job)
             except Exception as exc:
                 log.exception("delivery %s failed unexpectedly", job.claim.id)
                 with contextlib.suppress(Exception):
                     await self._finish(job.claim, State.FAILED, error=f"bug: {type(exc).__name__}: {exc}")
-            finally:
-                self._busy -= 1
 
     async def _deliver(self, job: _Job) -> None:
         claim = job.claim
