@@ -72,6 +72,13 @@ class Harness:
         return await self.api.wait_for("answerCallbackQuery", after=mark)
 
 
+    async def tap(self, message: RecordedRequest, data: str, *, chat_id: int = CHAT) -> RecordedRequest:
+        """Press a button that answers with a new message; return that message."""
+        mark = self.api.mark()
+        await self.press(message, data, chat_id=chat_id)
+        return await self.api.wait_for("sendMessage", predicate=lambda r: r.chat_id == chat_id, after=mark)
+
+
 @asynccontextmanager
 async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Harness]:
     """Start the fake server and a polling calfbot against it; stop both afterwards."""

@@ -69,17 +69,11 @@ async def test_faq_buttons_answer_browse_and_describe(bot: Harness) -> None:
     """Question buttons answer, 'Other exercises' lists them all, and About shows the description."""
     await bot.say("/start", replies=2)
     (listing,) = await bot.say("/faq")
-    mark = bot.api.mark()
-    await bot.press(listing, "fq:dumbbell-walking-calf-raise:2")
-    answer = await bot.api.wait_for("sendMessage", after=mark)
+    answer = await bot.tap(listing, "fq:dumbbell-walking-calf-raise:2")
     assert answer.text is not None
     assert "How far should each step be?" in answer.text
-    mark = bot.api.mark()
-    await bot.press(listing, "faqs:all")
-    browse = await bot.api.wait_for("sendMessage", after=mark)
+    browse = await bot.tap(listing, "faqs:all")
     assert len(buttons(browse)) == 7
-    mark = bot.api.mark()
-    await bot.press(listing, "about:pogo-hops")
-    about = await bot.api.wait_for("sendMessage", after=mark)
+    about = await bot.tap(listing, "about:pogo-hops")
     assert about.text is not None
     assert "Pogo hops are small, rhythmic bounces" in about.text

@@ -52,18 +52,12 @@ async def test_an_offset_is_a_zone(bot: Harness) -> None:
 async def test_picker_buttons_set_time_and_zone(bot: Harness) -> None:
     """The greeting's buttons open pickers; picking saves."""
     greeting, _ = await bot.say("/start", replies=2)
-    mark = bot.api.mark()
-    await bot.press(greeting, "menu:time")
-    picker = await bot.api.wait_for("sendMessage", after=mark)
+    picker = await bot.tap(greeting, "menu:time")
     assert ("06:00", "time:06:00") in buttons(picker)
-    mark = bot.api.mark()
-    await bot.press(picker, "time:06:00")
-    saved = await bot.api.wait_for("sendMessage", after=mark)
+    saved = await bot.tap(picker, "time:06:00")
     assert saved.text is not None
     assert "<b>06:00</b>" in saved.text
-    mark = bot.api.mark()
-    await bot.press(greeting, "tz:Asia/Tokyo")
-    zone = await bot.api.wait_for("sendMessage", after=mark)
+    zone = await bot.tap(greeting, "tz:Asia/Tokyo")
     assert zone.text is not None
     assert "Asia/Tokyo" in zone.text
 
