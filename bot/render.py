@@ -43,8 +43,17 @@ def telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _e(text: str) -> str:
+def escape_text(text: str) -> str:
+    """Content as Telegram HTML text: only ``&``, ``<`` and ``>`` need escaping."""
     return escape(text, quote=False)
+
+
+_e = escape_text
+
+
+def long_date(day: date) -> str:
+    """'Thursday 26 November'."""
+    return f"{day:%A} {day.day} {day:%B}"
 
 
 def render_day(plan: DayPlan, *, logged: bool = False) -> Reply:
@@ -106,7 +115,7 @@ def describe_next_date(today: date, then: date) -> str:
     """'tomorrow' or 'on Thursday 26 November'."""
     if (then - today).days == 1:
         return "tomorrow"
-    return f"on {then:%A} {then.day} {then:%B}"
+    return f"on {long_date(then)}"
 
 
 def describe_prescription(prescription: Prescription) -> str:

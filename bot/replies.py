@@ -7,12 +7,12 @@ the bot's commands lives here, apart from the workout messages in ``render``.
 from __future__ import annotations
 
 from datetime import date, time
-from html import escape
 
 from bot import callbacks
 from bot.domain import Catalog, Exercise
 from bot.progress import PauseSpan, Stats
-from bot.render import Button, Keyboard, Reply
+from bot.render import Button, Keyboard, Reply, long_date
+from bot.render import escape_text as _e
 from bot.timezones import COMMON_ZONES, format_send_time
 
 # (command, description) for /help and Telegram's command menu, in menu order.
@@ -31,14 +31,6 @@ COMMANDS = (
 )
 SEND_TIMES = tuple(time(hour, 0) for hour in range(5, 23))
 MAX_PAUSE_DAYS = 90
-
-
-def _e(text: str) -> str:
-    return escape(text, quote=False)
-
-
-def _long_date(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B}"
 
 
 def settings_buttons() -> Keyboard:
@@ -74,7 +66,7 @@ def settings(*, send_time: time, zone: str, active: bool, pause: PauseSpan | Non
     if not active:
         status = "unsubscribed: /start to resume"
     elif pause is not None:
-        status = f"paused until {_long_date(pause.last)} (/resume to continue earlier)"
+        status = f"paused until {long_date(pause.last)} (/resume to continue earlier)"
     else:
         status = "active"
     lines = ["⚙️ <b>Your settings</b>", _schedule_line(send_time, zone), f"Status: {status}"]
@@ -202,14 +194,14 @@ def not_subscribed() -> Reply:
 
 
 def paused_today(pause: PauseSpan) -> Reply:
-    return Reply(f"⏸ You're paused until {_long_date(pause.last)}. Send /resume to start again earlier.")
+    return Reply(f"⏸ You're paused until {long_date(pause.last)}. Send /resume to start again earlier.")
 
 
 def paused(pause: PauseSpan) -> Reply:
     days = (pause.last - pause.first).days + 1
     plural = "s" if days != 1 else ""
     return Reply(
-        f"⏸ Paused for {days} day{plural}, until {_long_date(pause.last)}. "
+        f"⏸ Paused for {days} day{plural}, until {long_date(pause.last)}. "
         "The program waits for you: you'll continue where you stopped. /resume ends the pause early."
     )
 
@@ -219,7 +211,7 @@ def pause_help() -> Reply:
 
 
 def already_paused(pause: PauseSpan) -> Reply:
-    return Reply(f"⏸ You're already paused until {_long_date(pause.last)}. /resume first to change it.")
+    return Reply(f"⏸ You're already paused until {long_date(pause.last)}. /resume first to change it.")
 
 
 def resumed() -> Reply:
@@ -235,12 +227,12 @@ def stopped() -> Reply:
 
 
 def already_logged(day: date, today: date) -> Reply:
-    when = "today" if day == today else f"for {_long_date(day)}"
+    when = "today" if day == today else f"for {long_date(day)}"
     return Reply(f"✅ Already logged {when}. See /stats.")
 
 
 def logged(day: date, today: date, *, rest_day: bool) -> Reply:
-    when = "today's" if day == today else f"the session of {_long_date(day)}"
+    when = "today's" if day == today else f"the session of {long_date(day)}"
     extra = " An extra session on a rest day, nice!" if rest_day else ""
     return Reply(f"✅ Logged {when}.{extra} See your streak with /stats.")
 
@@ -250,7 +242,7 @@ def done_help() -> Reply:
 
 
 def too_early(start: date) -> Reply:
-    return Reply(f"Your program started on {_long_date(start)}, so there's nothing to log before that.")
+    return Reply(f"Your program started on {long_date(start)}, so there's nothing to log before that.")
 
 
 def unknown_command() -> Reply:

@@ -18,8 +18,9 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert, rowcount
-from bot.db.models import Delivery, Pause, Subscriber
-from bot.progress import Member, PauseSpan
+from bot.db.models import Delivery, Subscriber
+from bot.db.queries import pauses_of
+from bot.progress import Member
 from bot.schedule import next_send_at
 
 
@@ -73,7 +74,7 @@ async def due_subscribers(
             or_(Subscriber.next_send_at > at, and_(Subscriber.next_send_at == at, Subscriber.id > last_id))
         )
     rows = (await session.execute(query)).all()
-    pauses = await _pauses_of(session, [row.id for row in rows])
+    pauses = await pauses_of(session, [row.id for row in rows])
     return [
         DueSubscriber(
             id=row.id,
@@ -87,20 +88,6 @@ async def due_subscribers(
     ]
 
 
-async def _pauses_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[PauseSpan, ...]]:
-    if not subscriber_ids:
-        return {}
-    found: dict[int, list[PauseSpan]] = {}
-    rows = await session.execute(
-        select(Pause.subscriber_id, Pause.first_day, Pause.last_day)
-        .where(Pause.subscriber_id.in_(subscriber_ids))
-        .order_by(Pause.first_day)
-    )
-    for subscriber_id, first, last in rows:
-        found.setdefault(subscriber_id, []).append(PauseSpan(first, last))
-    return {key: tuple(value) for key, value in found.items()}
-
-
 async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[Member, str]]:
     """Planning data and zone of the still-active subscribers among ``subscriber_ids``."""
     if not subscriber_ids:
@@ -112,7 +99,7 @@ async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> di
             )
         )
     ).all()
-    pauses = await _pauses_of(session, [row.id for row in rows])
+    pauses = await pauses_of(session, [row.id for row in rows])
     return {
         row.id: (Member(program_start=row.program_start, seed=row.seed, pauses=pauses.get(row.id, ())), row.timezone)
         for row in rows

@@ -7,6 +7,7 @@ Inserts that may race (a double /start, a double tap on ✅) use the dialect's
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -30,8 +31,23 @@ class SubscriberInfo:
     member: Member
 
 
+async def pauses_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[PauseSpan, ...]]:
+    """Every pause of each subscriber, oldest first, in one query."""
+    if not subscriber_ids:
+        return {}
+    found: dict[int, list[PauseSpan]] = {}
+    rows = await session.execute(
+        select(Pause.subscriber_id, Pause.first_day, Pause.last_day)
+        .where(Pause.subscriber_id.in_(subscriber_ids))
+        .order_by(Pause.first_day)
+    )
+    for subscriber_id, first, last in rows:
+        found.setdefault(subscriber_id, []).append(PauseSpan(first, last))
+    return {key: tuple(value) for key, value in found.items()}
+
+
 async def _info(session: AsyncSession, row: Subscriber) -> SubscriberInfo:
-    pauses = await session.scalars(select(Pause).where(Pause.subscriber_id == row.id).order_by(Pause.first_day))
+    pauses = await pauses_of(session, [row.id])
     return SubscriberInfo(
         id=row.id,
         chat_id=row.chat_id,
@@ -41,7 +57,7 @@ async def _info(session: AsyncSession, row: Subscriber) -> SubscriberInfo:
         member=Member(
             program_start=row.program_start,
             seed=row.seed,
-            pauses=tuple(PauseSpan(p.first_day, p.last_day) for p in pauses),
+            pauses=pauses.get(row.id, ()),
         ),
     )
 
