@@ -71,7 +71,6 @@ class Harness:
         self.api.push_update(self.api.callback_query(chat_id, data, message_id=message_id))
         return await self.api.wait_for("answerCallbackQuery", after=mark)
 
-
     async def tap(self, message: RecordedRequest, data: str, *, chat_id: int = CHAT) -> RecordedRequest:
         """Press a button that answers with a new message; return that message."""
         mark = self.api.mark()
