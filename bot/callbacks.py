@@ -75,7 +75,21 @@ class SetZone:
     zone: str
 
 
-CallbackData = Done | FaqList | FaqBrowse | FaqAnswer | About | Menu | SetTime | SetZone
+@dataclass(frozen=True, slots=True)
+class AnnounceSend:
+    """An admin confirms an announcement draft."""
+
+    announcement_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AnnounceCancel:
+    """An admin drops an announcement draft."""
+
+    announcement_id: int
+
+
+CallbackData = Done | FaqList | FaqBrowse | FaqAnswer | About | Menu | SetTime | SetZone | AnnounceSend | AnnounceCancel
 
 
 def encode(data: CallbackData) -> str:
@@ -97,6 +111,10 @@ def encode(data: CallbackData) -> str:
             raw = f"time:{format_send_time(value)}"
         case SetZone(zone=zone):
             raw = f"tz:{zone}"
+        case AnnounceSend(announcement_id=announcement_id):
+            raw = f"ann:{announcement_id}"
+        case AnnounceCancel(announcement_id=announcement_id):
+            raw = f"annx:{announcement_id}"
     if len(raw.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {raw!r}")
     return raw
@@ -134,6 +152,10 @@ def _set_zone(rest: str) -> CallbackData | None:
     return None if zone is None else SetZone(zone)
 
 
+def _announcement_id(rest: str, kind: Callable[[int], CallbackData]) -> CallbackData | None:
+    return kind(int(rest)) if rest.isdigit() and len(rest) <= 18 else None
+
+
 _DECODERS: dict[str, Callable[[str], CallbackData | None]] = {
     "done": _done,
     "faq": FaqList,
@@ -143,6 +165,8 @@ _DECODERS: dict[str, Callable[[str], CallbackData | None]] = {
     "menu": _menu,
     "time": _set_time,
     "tz": _set_zone,
+    "ann": lambda rest: _announcement_id(rest, AnnounceSend),
+    "annx": lambda rest: _announcement_id(rest, AnnounceCancel),
 }
 
 

@@ -76,6 +76,14 @@ class DeliveryConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """Where the health and metrics endpoint listens (off unless CALFBOT_HTTP_PORT is set)."""
+
+    host: str
+    port: int
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     """Everything the bot needs to start, validated."""
 
@@ -89,6 +97,8 @@ class Config:
     log_level: str
     webhook: WebhookConfig | None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    admin_ids: frozenset[int] = frozenset()
+    http: HttpConfig | None = None
 
 
 def read_settings(environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> dict[str, str]:
@@ -103,28 +113,38 @@ def read_settings(environ: Mapping[str, str] | None = None, *, env_file: Path | 
     return values
 
 
+def data_dir(values: Mapping[str, str]) -> Path:
+    """CALFBOT_DATA_DIR, default ``./data``: the SQLite database, its backups and the pid file."""
+    return Path(values.get("CALFBOT_DATA_DIR") or "./data")
+
+
+def content_dir(values: Mapping[str, str]) -> Path | None:
+    """CALFBOT_CONTENT_DIR, if set (else the bundled content)."""
+    text = values.get("CALFBOT_CONTENT_DIR")
+    return Path(text) if text else None
+
+
 def database_url(values: Mapping[str, str]) -> str:
     """DATABASE_URL, or the SQLite file in the data directory."""
-    data_dir = Path(values.get("CALFBOT_DATA_DIR") or "./data")
-    return values.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'calfbot.db'}"
+    return values.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir(values) / 'calfbot.db'}"
 
 
 def load_config(environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Config:
     """Validate every setting the bot needs to run; raise ConfigError naming the first bad one."""
     values = read_settings(environ, env_file=env_file)
-    data_dir = Path(values.get("CALFBOT_DATA_DIR") or "./data")
-    content_dir = values.get("CALFBOT_CONTENT_DIR")
     return Config(
         token=_token(values),
         database_url=database_url(values),
-        data_dir=data_dir,
-        content_dir=Path(content_dir) if content_dir else None,
+        data_dir=data_dir(values),
+        content_dir=content_dir(values),
         default_send_time=_send_time(values.get("CALFBOT_DEFAULT_SEND_TIME") or "07:00"),
         default_timezone=_zone(values.get("CALFBOT_DEFAULT_TIMEZONE") or "UTC"),
         api_base_url=values.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL,
         log_level=_log_level(values.get("CALFBOT_LOG_LEVEL") or "INFO"),
         webhook=_webhook(values),
         delivery=_delivery(values),
+        admin_ids=_admin_ids(values.get("ADMIN_IDS") or ""),
+        http=http_config(values),
     )
 
 
@@ -170,22 +190,46 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _port(name: str, text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"{name} must be a port number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def _admin_ids(text: str) -> frozenset[int]:
+    ids = set()
+    for part in text.replace(",", " ").split():
+        if not part.isdigit():
+            raise ConfigError(
+                f"ADMIN_IDS must be Telegram user ids (digits) separated by commas, not {part!r} "
+                "(a user id is a number; @userinfobot tells you yours)"
+            )
+        ids.add(int(part))
+    return frozenset(ids)
+
+
+def http_config(values: Mapping[str, str]) -> HttpConfig | None:
+    """The health endpoint's address, or None when it is off."""
+    port = values.get("CALFBOT_HTTP_PORT")
+    if not port:
+        return None
+    return HttpConfig(host=values.get("CALFBOT_HTTP_HOST") or "127.0.0.1", port=_port("CALFBOT_HTTP_PORT", port))
+
+
 def _webhook(values: Mapping[str, str]) -> WebhookConfig | None:
     url = values.get("WEBHOOK_URL")
     if not url:
         return None
     if not url.startswith("https://"):
         raise ConfigError("WEBHOOK_URL must start with https:// (Telegram only posts to HTTPS)")
-    port_text = values.get("WEBHOOK_PORT") or "8080"
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ConfigError(f"WEBHOOK_PORT must be a port number, not {port_text!r}")
+    port = _port("WEBHOOK_PORT", values.get("WEBHOOK_PORT") or "8080")
     secret = values.get("WEBHOOK_SECRET")
     if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
         raise ConfigError("WEBHOOK_SECRET may hold only A-Z, a-z, 0-9, _ and - (1 to 256 characters)")
     return WebhookConfig(
         url=url,
         listen=values.get("WEBHOOK_LISTEN") or "127.0.0.1",
-        port=int(port_text),
+        port=port,
         secret=Secret(secret) if secret else None,
     )
 

@@ -18,6 +18,7 @@ from bot.db.engine import create_engine, describe_url
 from bot.db.migrate import DatabaseError, upgrade_url
 from bot.domain import Catalog
 from bot.handlers.context import BotApplication
+from bot.instance import AlreadyRunning, InstanceLock
 from bot.logging_setup import REDACTED, configure_logging, secrets_of_token
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,21 @@ def run() -> int:
     if config.webhook and config.webhook.secret:
         secrets.append(config.webhook.secret.get())
     configure_logging(config.log_level, secrets)
+    # One bot per data directory: a second one would double every delivery.
+    lock = InstanceLock(config.data_dir)
+    try:
+        lock.acquire()
+    except AlreadyRunning as exc:
+        return _fail(f"{exc}: stop it first")
+    except OSError as exc:
+        return _fail(f"cannot use the data directory {config.data_dir}: {exc.strerror}")
+    try:
+        return _start(config)
+    finally:
+        lock.release()
+
+
+def _start(config: Config) -> int:
     prepared = _prepare(config)
     if isinstance(prepared, str):
         return _fail(prepared)
@@ -96,6 +112,9 @@ def run() -> int:
         return _fail("Telegram rejected the bot token (InvalidToken): check TELEGRAM_BOT_TOKEN")
     except Conflict:
         return _fail("another process is already getting this bot's updates (Conflict): stop it first")
+    except OSError as exc:
+        # The health endpoint's port is taken, say.
+        return _fail(str(exc))
     return 0
 
 

@@ -23,6 +23,9 @@ from bot.db.queries import pauses_of
 from bot.progress import Member
 from bot.schedule import next_send_at
 
+# Daily workout rows, as opposed to announcement rows.
+DAILY = Delivery.announcement_id.is_(None)
+
 
 class State(StrEnum):
     """Ledger states; see ``Delivery``."""
@@ -139,7 +142,7 @@ async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: da
     # RETURNING counts the rows created (rowcount is not reliable for executemany on every driver).
     statement = (
         insert(session, Delivery)
-        .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"])
+        .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
         .returning(Delivery.id)
     )
     result = await session.execute(statement, values)
@@ -157,7 +160,7 @@ async def set_next_send(session: AsyncSession, instants: Iterable[tuple[int, dat
 async def last_local_date(session: AsyncSession, subscriber_id: int) -> date | None:
     """The newest local date with a ledger row, whatever its state."""
     day: date | None = await session.scalar(
-        select(func.max(Delivery.local_date)).where(Delivery.subscriber_id == subscriber_id)
+        select(func.max(Delivery.local_date)).where(Delivery.subscriber_id == subscriber_id, DAILY)
     )
     return day
 
@@ -192,6 +195,8 @@ class Claim:
     local_date: date
     attempts: int
     migrations: int
+    due_at: datetime
+    announcement_id: int | None
 
 
 async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int) -> list[Claim]:
@@ -226,11 +231,26 @@ async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime
             Delivery.local_date,
             Delivery.attempts,
             Delivery.migrations,
+            Delivery.due_at,
+            Delivery.announcement_id,
         )
         .execution_options(synchronize_session=False)
     )
     rows = (await session.execute(statement)).all()
-    return sorted((Claim(*row) for row in rows), key=lambda c: c.id)
+    claims = (
+        Claim(
+            id=row.id,
+            subscriber_id=row.subscriber_id,
+            chat_id=row.chat_id,
+            local_date=row.local_date,
+            attempts=row.attempts,
+            migrations=row.migrations,
+            due_at=row.due_at,
+            announcement_id=row.announcement_id,
+        )
+        for row in rows
+    )
+    return sorted(claims, key=lambda c: c.id)
 
 
 async def release(session: AsyncSession, delivery_ids: Sequence[int], *, now: datetime) -> None:
@@ -321,9 +341,9 @@ async def migrate_chat(session: AsyncSession, claim_: Claim, new_chat_id: int, *
     )
 
 
-async def deactivate(session: AsyncSession, subscriber_id: int) -> None:
+async def deactivate(session: AsyncSession, subscriber_id: int, *, now: datetime) -> None:
     """The user blocked the bot or the chat is gone."""
-    await session.execute(update(Subscriber).where(Subscriber.id == subscriber_id).values(active=False))
+    await session.execute(update(Subscriber).where(Subscriber.id == subscriber_id).values(active=False, blocked_at=now))
 
 
 async def recover_orphans(session: AsyncSession, *, now: datetime, at_start: bool) -> int:
@@ -352,8 +372,8 @@ async def recover_orphans(session: AsyncSession, *, now: datetime, at_start: boo
 
 
 async def counts_by_state(session: AsyncSession, day: date) -> dict[str, int]:
-    """How many rows of a local date are in each state."""
+    """How many daily rows of a local date are in each state."""
     rows = await session.execute(
-        select(Delivery.state, func.count()).where(Delivery.local_date == day).group_by(Delivery.state)
+        select(Delivery.state, func.count()).where(Delivery.local_date == day, DAILY).group_by(Delivery.state)
     )
     return {str(state): int(count) for state, count in rows}

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Text,
     Time,
     UniqueConstraint,
     text,
@@ -73,6 +74,8 @@ class Subscriber(Base):
     # The next scheduled send (UTC); the delivery tick picks subscribers whose
     # instant has come through a partial index over active subscribers.
     next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when Telegram says the user blocked the bot (inactive but not by /stop).
+    blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 # The predicate is written as each dialect renders ``Subscriber.active`` in a
@@ -114,8 +117,40 @@ class Workout(Base):
 Index("ix_workouts_day", Workout.day)
 
 
+class Announcement(Base):
+    """A message from an admin to every active subscriber.
+
+    A draft until an admin confirms it; then its ledger rows are created in
+    pages (``enqueued_through`` is the keyset), so a crash mid-way resumes
+    where it stopped instead of starting over or skipping anyone.
+    """
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Telegram HTML, as the admin wrote it (entities kept).
+    text: Mapped[str] = mapped_column(Text())
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Subscribers with an id up to this one, active when it was confirmed, receive it.
+    last_subscriber_id: Mapped[int | None] = mapped_column(Integer)
+    # Ledger rows exist for every recipient with an id up to this one.
+    enqueued_through: Mapped[int] = mapped_column(Integer, default=0)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Heartbeat(Base):
+    """When something last ran (the delivery tick), for admins in another process."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Delivery(Base):
-    """The ledger: one row per subscriber and local date, whatever happened to it.
+    """The ledger: one row per subscriber and local date, and one per announcement and recipient.
 
     States: pending -> sending -> sent | failed | blocked | uncertain.
     ``sending`` is committed before the API call and holds a lease; a row
@@ -124,10 +159,11 @@ class Delivery(Base):
     """
 
     __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("subscriber_id", "local_date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    # None: the daily workout of ``local_date``; else the announcement sent.
+    announcement_id: Mapped[int | None] = mapped_column(ForeignKey("announcements.id", ondelete="CASCADE"))
     chat_id: Mapped[int] = mapped_column(BigInteger)
     local_date: Mapped[date] = mapped_column(Date())
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -146,6 +182,24 @@ class Delivery(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+# At most one daily message per subscriber and local date, and one copy of an
+# announcement per recipient: the database settles every race and every resume.
+Index(
+    "uq_deliveries_daily",
+    Delivery.subscriber_id,
+    Delivery.local_date,
+    unique=True,
+    sqlite_where=text("announcement_id IS NULL"),
+    postgresql_where=text("announcement_id IS NULL"),
+)
+Index(
+    "uq_deliveries_announcement",
+    Delivery.announcement_id,
+    Delivery.subscriber_id,
+    unique=True,
+    sqlite_where=text("announcement_id IS NOT NULL"),
+    postgresql_where=text("announcement_id IS NOT NULL"),
+)
 # Workers claim the oldest pending rows; admins count a day's rows by state.
 Index("ix_deliveries_claim", Delivery.state, Delivery.not_before)
 Index("ix_deliveries_day", Delivery.local_date, Delivery.state)

@@ -106,7 +106,9 @@ async def subscribe(
     reactivated = False
     if not created:
         result = await session.execute(
-            update(Subscriber).where(Subscriber.chat_id == chat_id, Subscriber.active.is_(False)).values(active=True)
+            update(Subscriber)
+            .where(Subscriber.chat_id == chat_id, Subscriber.active.is_(False))
+            .values(active=True, blocked_at=None)
         )
         reactivated = rowcount(result) == 1
     info = await get_subscriber(session, chat_id)
@@ -115,9 +117,11 @@ async def subscribe(
     return Subscription(info, created=created, reactivated=reactivated)
 
 
-async def set_active(session: AsyncSession, chat_id: int, *, active: bool) -> bool:
-    """Mark a chat's subscriber active or not; False if the chat never subscribed."""
-    result = await session.execute(update(Subscriber).where(Subscriber.chat_id == chat_id).values(active=active))
+async def set_active(session: AsyncSession, chat_id: int, *, active: bool, blocked_at: datetime | None = None) -> bool:
+    """Mark a chat's subscriber active or not (``blocked_at``: the user blocked the bot); False if unknown."""
+    result = await session.execute(
+        update(Subscriber).where(Subscriber.chat_id == chat_id).values(active=active, blocked_at=blocked_at)
+    )
     return rowcount(result) > 0
 
 

@@ -34,12 +34,13 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.db import ledger
+from bot.db import admin, announcements, ledger
 from bot.db.engine import SessionFactory
 from bot.db.ledger import Claim, NewDelivery, State
 from bot.delivery.pacer import SendPacer
 from bot.domain import Catalog
 from bot.keyboards import markup
+from bot.metrics import Metrics
 from bot.planner import plan_day
 from bot.render import Reply, render_day
 from bot.schedule import end_of_local_day, local_date_of, next_send_at
@@ -70,6 +71,8 @@ class DeliverySettings:
     catchup_grace: timedelta | None = None
     stop_timeout: float = 8.0
     idle_poll: float = 1.0
+    # An announcement not delivered within this long (an outage) is dropped as stale.
+    announcement_ttl: timedelta = timedelta(hours=24)
 
     def workers(self) -> int:
         """Enough requests in flight to reach the rate at the expected round trip, twice over."""
@@ -107,6 +110,7 @@ class DeliveryEngine:
         clock: Callable[[], datetime],
         settings: DeliverySettings,
         on_fatal: Callable[[str], None],
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._bot = bot
@@ -115,7 +119,9 @@ class DeliveryEngine:
         self.settings = settings
         self._on_fatal = on_fatal
         self.status = EngineStatus()
+        self.metrics = metrics or Metrics()
         self.fatal: str | None = None
+        self._announcing = asyncio.Lock()
         self._pacer = SendPacer(settings.rate, time=time.monotonic)
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -185,10 +191,33 @@ class DeliveryEngine:
             # Until an empty page, not a short one: subscribers moved to a
             # still-past instant (downtime catch-up) come up again further on.
             after = (due[-1].next_send_at, due[-1].id)
+        async with self._sessions.begin() as session:
+            await admin.beat(session, admin.TICK, now)
         self.status.last_tick = now
         self.status.enqueued += created
         if created:
             self._wake.set()
+        # Announcements whose rows a stop interrupted resume here.
+        return created + await self.enqueue_announcements()
+
+    async def enqueue_announcements(self) -> int:
+        """Create the ledger rows of every confirmed announcement, a page per transaction.
+
+        Workers start sending after the first page, while later pages are created.
+        """
+        created = 0
+        async with self._announcing:
+            async with self._sessions() as session:
+                waiting = await announcements.unfinished(session)
+            for announcement_id in waiting:
+                while True:
+                    async with self._sessions.begin() as session:
+                        page = await announcements.enqueue_page(session, announcement_id, now=self._clock())
+                    if page is None:
+                        break
+                    created += page
+                    self._wake.set()
+        self.status.enqueued += created
         return created
 
     def _plan_page(
@@ -247,12 +276,19 @@ class DeliveryEngine:
             if not claims:
                 return []
             members = await ledger.members_of(session, [c.subscriber_id for c in claims])
+            texts = await announcements.texts_of(
+                session, [c.announcement_id for c in claims if c.announcement_id is not None]
+            )
         catalog = self._catalog()
         jobs = []
         for claim in claims:
             member_zone = members.get(claim.subscriber_id)
             reply = None
-            if member_zone is not None and member_zone[0].paused_on(claim.local_date) is None:
+            if claim.announcement_id is not None:
+                # Paused subscribers get announcements too; those who left do not.
+                text = texts.get(claim.announcement_id)
+                reply = Reply(text) if member_zone is not None and text is not None else None
+            elif member_zone is not None and member_zone[0].paused_on(claim.local_date) is None:
                 member, _ = member_zone
                 plan = plan_day(
                     catalog=catalog, enrollment=member.enrollment_on(claim.local_date), today=claim.local_date
@@ -285,7 +321,11 @@ class DeliveryEngine:
         if job.reply is None:
             await self._finish(claim, State.FAILED, error="unsubscribed, gone, or paused that day")
             return
-        if now >= end_of_local_day(claim.local_date, job.timezone):
+        if claim.announcement_id is not None:
+            if now >= claim.due_at + self.settings.announcement_ttl:
+                await self._finish(claim, State.FAILED, error="expired: the announcement is stale")
+                return
+        elif now >= end_of_local_day(claim.local_date, job.timezone):
             await self._finish(claim, State.FAILED, error="expired: the subscriber's day is over")
             return
         try:
@@ -310,6 +350,7 @@ class DeliveryEngine:
             # Stopped in the last check before the call: nothing was sent.
             await self._retry(claim, now, "released at shutdown", count_attempt=False)
             raise
+        started = time.perf_counter()
         try:
             try:
                 message = await self._bot.send_message(
@@ -326,6 +367,8 @@ class DeliveryEngine:
             await self._on_error(claim, exc)
             return
         self.status.sent += 1
+        self.metrics.send_seconds.observe(time.perf_counter() - started)
+        self.metrics.delivery_delay_seconds.observe(max(0.0, (self._clock() - claim.due_at).total_seconds()))
         await self._record_sent(claim, message.message_id)
 
     async def _record_sent(self, claim: Claim, message_id: int) -> None:
@@ -346,6 +389,7 @@ class DeliveryEngine:
         """Map a Telegram error to the ledger, as the delivery design says."""
         kind = type(exc).__name__
         self.status.errors[kind] = self.status.errors.get(kind, 0) + 1
+        self.metrics.telegram_errors.labels(kind).inc()
         now = self._clock()
         if isinstance(exc, RetryAfter):
             seconds = _seconds(exc)
@@ -364,7 +408,8 @@ class DeliveryEngine:
         if isinstance(exc, Forbidden) or (isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()):
             async with self._sessions.begin() as session:
                 await ledger.finish(session, claim.id, State.BLOCKED, now=now, error=str(exc))
-                await ledger.deactivate(session, claim.subscriber_id)
+                await ledger.deactivate(session, claim.subscriber_id, now=now)
+            self.metrics.deliveries_finished.labels(State.BLOCKED.value).inc()
             return
         if isinstance(exc, InvalidToken | Conflict):
             # Stop claiming first: a row given back while the dispatcher still
@@ -398,6 +443,7 @@ class DeliveryEngine:
     ) -> None:
         async with self._sessions.begin() as session:
             await ledger.finish(session, claim.id, state, now=self._clock(), message_id=message_id, error=error)
+        self.metrics.deliveries_finished.labels(state.value).inc()
 
     async def _release(self, delivery_ids: list[int]) -> None:
         if delivery_ids:

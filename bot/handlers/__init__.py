@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, ChatMemberHandler, CommandHandler, MessageHandler, filters
 
-from bot.handlers import basics, buttons, done, faq, pause, settings, start, stats, today
+from bot.handlers import admin, basics, buttons, done, faq, pause, settings, start, stats, today
 from bot.handlers.context import BotApplication
 from bot.handlers.errors import on_error
 
@@ -28,7 +28,7 @@ COMMAND_CALLBACKS = {
 }
 
 
-def register(app: BotApplication) -> None:
+def register(app: BotApplication, *, admin_ids: frozenset[int] = frozenset()) -> None:
     """Add every handler to ``app``. Within a group the first match wins."""
     # Block/unblock arrives as my_chat_member, never as a message.
     app.add_handler(ChatMemberHandler(basics.membership, ChatMemberHandler.MY_CHAT_MEMBER))
@@ -39,6 +39,10 @@ def register(app: BotApplication) -> None:
     )
     for name, callback in COMMAND_CALLBACKS.items():
         app.add_handler(CommandHandler(name, callback, filters=PRIVATE))
+    # Admin commands exist only for admins: for anybody else they are unknown commands.
+    admins = PRIVATE & filters.User(user_id=admin_ids)
+    app.add_handler(CommandHandler("admin", admin.admin, filters=admins))
+    app.add_handler(CommandHandler("announce", admin.announce, filters=admins))
     app.add_handler(CallbackQueryHandler(buttons.button))
     # After the known commands: any other command is unknown...
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, basics.unknown_command))

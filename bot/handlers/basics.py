@@ -35,6 +35,6 @@ async def membership(update: Update, context: BotContext) -> None:
         return
     if change.new_chat_member.status in (ChatMember.BANNED, ChatMember.LEFT):
         async with context.deps.sessions.begin() as session:
-            known = await queries.set_active(session, change.chat.id, active=False)
+            known = await queries.set_active(session, change.chat.id, active=False, blocked_at=context.deps.clock())
         if known:
             log.info("chat %s blocked the bot: subscriber made inactive", change.chat.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot import callbacks, replies
-from bot.handlers import done, faq, settings
+from bot.handlers import admin, done, faq, settings
 from bot.handlers.context import BotContext
 
 
@@ -32,5 +32,9 @@ async def button(update: Update, context: BotContext) -> None:
             await settings.save_button(query, context, send_time=value, zone=None)
         case callbacks.SetZone(zone=zone):
             await settings.save_button(query, context, send_time=None, zone=zone)
+        case callbacks.AnnounceSend(announcement_id=announcement_id):
+            await admin.send_button(query, context, announcement_id)
+        case callbacks.AnnounceCancel(announcement_id=announcement_id):
+            await admin.cancel_button(query, context, announcement_id)
         case None:
             await query.answer(replies.stale_button())

@@ -38,6 +38,9 @@ class Deps:
     clock: Callable[[], datetime]
     default_send_time: time
     default_timezone: str
+    admin_ids: frozenset[int] = frozenset()
+    # Start delivering confirmed announcements now (the delivery engine's hook).
+    announce: Callable[[], None] = lambda: None
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
