@@ -61,6 +61,8 @@ class DeliverySettings:
     concurrency: int | None = None
     expected_round_trip: float = 0.25
     page_size: int = 1000
+    # Announcement rows are created with INSERT ... SELECT, this many recipients per transaction.
+    announce_page: int = 20_000
     # How long a reserved row stays this process's before another may take it.
     claim_hold: timedelta = timedelta(seconds=30)
     # How long a ``sending`` row may go unanswered before it counts as orphaned.
@@ -212,7 +214,9 @@ class DeliveryEngine:
             for announcement_id in waiting:
                 while True:
                     async with self._sessions.begin() as session:
-                        page = await announcements.enqueue_page(session, announcement_id, now=self._clock())
+                        page = await announcements.enqueue_page(
+                            session, announcement_id, now=self._clock(), page=self.settings.announce_page
+                        )
                     if page is None:
                         break
                     created += page

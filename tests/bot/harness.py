@@ -79,10 +79,13 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Harness]:
-    """Start the fake server and a polling calfbot against it; stop both afterwards."""
+async def running_bot(
+    catalog: Catalog, engine: AsyncEngine, clock: FakeClock, *, settings: dict[str, str] | None = None
+) -> AsyncIterator[Harness]:
+    """Start the fake server and a polling calfbot against it (``settings``: more environment); stop both."""
     async with FakeBotApi() as api:
-        config = load_config({"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}, env_file=None)
+        environ = {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url, **(settings or {})}
+        config = load_config(environ, env_file=None)
         app = build_application(config, catalog=catalog, engine=engine, clock=clock, deliver=False)
         # What run_polling does, minus signal handling and the blocking loop.
         await app.initialize()
@@ -96,6 +99,8 @@ async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -
         finally:
             await app.updater.stop()
             await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
             await app.shutdown()
             if app.post_shutdown is not None:
                 await app.post_shutdown(app)
