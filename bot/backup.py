@@ -123,7 +123,7 @@ def backup(url: str, target: Path | None, *, now: datetime, keep: int | None = N
 
 def prune(directory: Path, keep: int) -> list[Path]:
     """Remove all but the newest ``keep`` timestamped backups in ``directory``."""
-    backups = sorted(directory.glob(f"{PREFIX}*{SUFFIX}"))
+    backups = sorted(directory.glob(f"{PREFIX}*{SUFFIX}"), key=lambda path: (path.stat().st_mtime, path.name))
     old = backups[: max(0, len(backups) - keep)]
     for path in old:
         path.unlink()

@@ -105,6 +105,12 @@ class HealthServer:
             raise OSError(f"cannot serve /healthz on {self.host}:{self.port}: {exc.strerror}") from None
         log.info("health and metrics on http://%s:%d/healthz and /metrics", self.host, self.port)
 
+    @property
+    def bound_port(self) -> int:
+        """The port actually listened on (``port=0`` picks a free one)."""
+        address = self._runner.addresses[0]
+        return int(address[1])
+
     async def stop(self) -> None:
         """Stop listening."""
         await self._runner.cleanup()

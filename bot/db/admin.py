@@ -90,19 +90,20 @@ async def oldest_pending(session: AsyncSession) -> datetime | None:
 async def admin_figures(session: AsyncSession, *, today: date) -> AdminFigures:
     """The figures of ``today`` (a UTC date) and its ISO week."""
     week_start = today - timedelta(days=today.weekday())
-    sessions = await session.execute(
-        select(Workout.day == today, func.count())
-        .where(Workout.day >= week_start, Workout.day <= today)
-        .group_by(Workout.day == today)
-    )
-    by_today = {bool(is_today): int(count) for is_today, count in sessions}
+    sessions_today, sessions_week = (
+        await session.execute(
+            select(func.count().filter(Workout.day == today), func.count()).where(
+                Workout.day >= week_start, Workout.day <= today
+            )
+        )
+    ).one()
     return AdminFigures(
         today=today,
         subscribers=await subscriber_counts(session, today),
         deliveries=await counts_by_state(session, today),
         oldest_pending=await oldest_pending(session),
-        sessions_today=by_today.get(True, 0),
-        sessions_this_week=by_today.get(True, 0) + by_today.get(False, 0),
+        sessions_today=int(sessions_today),
+        sessions_this_week=int(sessions_week),
         last_tick=await last_beat(session, TICK),
         announcement=await latest_progress(session),
     )
