@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, HttpConfig, load_config
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -50,6 +50,9 @@ def test_the_token_never_appears_in_repr_or_str() -> None:
             {"TELEGRAM_BOT_TOKEN": TOKEN, "WEBHOOK_URL": "https://x.example/h", "WEBHOOK_SECRET": "a b"},
             "WEBHOOK_SECRET",
         ),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": "12, @alice"}, "ADMIN_IDS must be Telegram user ids"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "CALFBOT_HTTP_PORT": "http"}, "CALFBOT_HTTP_PORT"),
+        ({"TELEGRAM_BOT_TOKEN": TOKEN, "CALFBOT_HTTP_PORT": "70000"}, "CALFBOT_HTTP_PORT"),
     ],
 )
 def test_bad_settings_name_the_setting_never_the_token(env: dict[str, str], message: str) -> None:
@@ -95,3 +98,13 @@ def test_webhook_settings() -> None:
     assert (config.webhook.listen, config.webhook.port) == ("127.0.0.1", 8080)
     assert config.webhook.secret is not None
     assert "s3cr3t" not in repr(config)
+
+
+def test_admin_ids_and_the_health_endpoint() -> None:
+    """ADMIN_IDS takes commas and spaces; the endpoint is off by default and on loopback when on."""
+    config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN, "ADMIN_IDS": " 12,34  56,"}, env_file=None)
+    assert config.admin_ids == frozenset({12, 34, 56})
+    assert config.http is None
+    config = load_config({"TELEGRAM_BOT_TOKEN": TOKEN, "CALFBOT_HTTP_PORT": "9090"}, env_file=None)
+    assert config.admin_ids == frozenset()
+    assert config.http == HttpConfig(host="127.0.0.1", port=9090)
