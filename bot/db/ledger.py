@@ -12,13 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import BigInteger, String, Table, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert, rowcount
-from bot.db.models import Delivery, Subscriber
+from bot.db.models import Delivery, Subscriber, UTCDateTime
 from bot.db.queries import pauses_of
 from bot.progress import Member
 from bot.schedule import next_send_at
@@ -281,6 +281,71 @@ async def mark_sending(session: AsyncSession, delivery_id: int, *, now: datetime
         )
     )
     return rowcount(result) == 1
+
+
+async def mark_sending_many(
+    session: AsyncSession, delivery_ids: Sequence[int], *, now: datetime, lease_until: datetime
+) -> set[int]:
+    """``mark_sending`` for many rows in one statement; returns the ids this process may send."""
+    if not delivery_ids:
+        return set()
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(delivery_ids), Delivery.state == State.PENDING.value)
+        .values(
+            state=State.SENDING.value,
+            lease_until=lease_until,
+            claimed_until=None,
+            attempts=Delivery.attempts + 1,
+            updated_at=now,
+        )
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(result.scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A final state to record for one row."""
+
+    delivery_id: int
+    state: State
+    message_id: int | None = None
+    error: str | None = None
+
+
+_TABLE = cast(Table, Delivery.__table__)
+_DELIVERIES = _TABLE.c
+# Core, not ORM: one compiled statement, run as one executemany without per-row bookkeeping.
+_FINISH = (
+    update(_TABLE)
+    .where(_DELIVERIES.id == bindparam("b_id"))
+    .values(
+        state=bindparam("b_state", type_=String()),
+        updated_at=bindparam("b_now", type_=UTCDateTime()),
+        lease_until=None,
+        message_id=func.coalesce(bindparam("b_message_id", type_=BigInteger()), _DELIVERIES.message_id),
+        last_error=func.coalesce(bindparam("b_error", type_=String()), _DELIVERIES.last_error),
+    )
+)
+
+
+async def finish_many(session: AsyncSession, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    """Record many final states in one executemany."""
+    if not outcomes:
+        return
+    params = [
+        {
+            "b_id": outcome.delivery_id,
+            "b_state": outcome.state.value,
+            "b_now": now,
+            "b_message_id": outcome.message_id,
+            "b_error": outcome.error[:300] if outcome.error is not None else None,
+        }
+        for outcome in outcomes
+    ]
+    await session.execute(_FINISH, params)
 
 
 async def finish(

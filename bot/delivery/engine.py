@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import httpx
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -36,13 +37,14 @@ from telegram.error import (
 
 from bot.db import admin, announcements, ledger
 from bot.db.engine import SessionFactory
-from bot.db.ledger import Claim, NewDelivery, State
+from bot.db.ledger import Claim, NewDelivery, Outcome, State
+from bot.delivery.ledger_writer import LedgerWriter
 from bot.delivery.pacer import SendPacer
 from bot.domain import Catalog
 from bot.keyboards import markup
 from bot.metrics import Metrics
 from bot.planner import plan_day
-from bot.render import Reply, render_day
+from bot.render import Keyboard, Reply, render_day
 from bot.schedule import end_of_local_day, local_date_of, next_send_at
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ class DeliveryEngine:
         self.fatal: str | None = None
         self._announcing = asyncio.Lock()
         self._pacer = SendPacer(settings.rate, time=time.monotonic)
+        self._writer = LedgerWriter(sessions, clock=clock, lease=settings.lease)
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopping = False
@@ -140,6 +143,7 @@ class DeliveryEngine:
         if orphans:
             log.warning("%d deliveries were being sent when the bot stopped: marked uncertain, not resent", orphans)
         self._stopping = False
+        self._writer.start()
         self._dispatcher = asyncio.create_task(self._dispatch(), name="delivery-dispatcher")
         self._tasks = [self._dispatcher]
         self._tasks += [
@@ -167,6 +171,7 @@ class DeliveryEngine:
         await asyncio.gather(*pending, return_exceptions=True)
         self._tasks = []
         self._dispatcher = None
+        await self._writer.close()
 
     # --- the tick -------------------------------------------------------------------
 
@@ -319,21 +324,36 @@ class DeliveryEngine:
                 with contextlib.suppress(Exception):
                     await self._finish(job.claim, State.FAILED, error=f"bug: {type(exc).__name__}: {exc}")
 
+    def _unsendable(self, job: _Job, now: datetime) -> str | None:
+        """Why a claimed row must not be sent any more, if it must not."""
+        claim = job.claim
+        if job.reply is None:
+            return "unsubscribed, gone, or paused that day"
+        if claim.announcement_id is not None:
+            if now >= claim.due_at + self.settings.announcement_ttl:
+                return "expired: the announcement is stale"
+        elif now >= end_of_local_day(claim.local_date, job.timezone):
+            return "expired: the subscriber's day is over"
+        return None
+
+    async def _take(self, claim: Claim) -> bool:
+        """Commit ``sending`` before the call; False if the row is not this process's to send."""
+        try:
+            return await self._writer.mark_sending(claim.id)
+        except Exception:
+            # Nothing was sent: the reservation runs out and the row is claimed again.
+            log.warning("could not mark delivery %s as sending; it will be retried", claim.id, exc_info=True)
+            return False
+
     async def _deliver(self, job: _Job) -> None:
         claim = job.claim
         now = self._clock()
-        if job.reply is None:
-            await self._finish(claim, State.FAILED, error="unsubscribed, gone, or paused that day")
-            return
-        if claim.announcement_id is not None:
-            if now >= claim.due_at + self.settings.announcement_ttl:
-                await self._finish(claim, State.FAILED, error="expired: the announcement is stale")
-                return
-        elif now >= end_of_local_day(claim.local_date, job.timezone):
-            await self._finish(claim, State.FAILED, error="expired: the subscriber's day is over")
+        reason = self._unsendable(job, now)
+        if reason is not None or job.reply is None:
+            await self._finish(claim, State.FAILED, error=reason)
             return
         try:
-            await self._pacer.acquire(claim.chat_id)
+            slot = await self._pacer.acquire(claim.chat_id)
         except asyncio.CancelledError:
             # Stopped while waiting for a slot (say, out a long flood-control pause): nothing was sent.
             await self._release([claim.id])
@@ -342,14 +362,11 @@ class DeliveryEngine:
             # Telegram refuses this bot (InvalidToken, Conflict): send nothing more, keep the row.
             await self._release([claim.id])
             return
-        # ``sending`` is committed before the call; a row taken meanwhile by
-        # another process (its reservation ran out) is left to that process.
-        async with self._sessions.begin() as session:
-            mine = await ledger.mark_sending(session, claim.id, now=now, lease_until=now + self.settings.lease)
-        if not mine:
+        # A row taken meanwhile by another process (its reservation ran out) is left to that process.
+        if not await self._take(claim):
             return
         try:
-            await self._pacer.go(claim.chat_id)
+            await self._pacer.go(claim.chat_id, slot)
         except asyncio.CancelledError:
             # Stopped in the last check before the call: nothing was sent.
             await self._retry(claim, now, "released at shutdown", count_attempt=False)
@@ -361,7 +378,7 @@ class DeliveryEngine:
                     claim.chat_id,
                     job.reply.text,
                     parse_mode=ParseMode.HTML,
-                    reply_markup=markup(job.reply.keyboard),
+                    reply_markup=_markup(job.reply.keyboard),
                     allow_paid_broadcast=True if self.settings.paid_broadcast else None,
                 )
             finally:
@@ -373,21 +390,9 @@ class DeliveryEngine:
         self.status.sent += 1
         self.metrics.send_seconds.observe(time.perf_counter() - started)
         self.metrics.delivery_delay_seconds.observe(max(0.0, (self._clock() - claim.due_at).total_seconds()))
-        await self._record_sent(claim, message.message_id)
-
-    async def _record_sent(self, claim: Claim, message_id: int) -> None:
-        """Record a delivered message; a busy database is retried, never turned into ``failed``."""
-        for attempt in range(1, 4):
-            try:
-                await self._finish(claim, State.SENT, message_id=message_id)
-            except Exception:
-                if attempt == 3:
-                    # The row stays ``sending``: after its lease it reads ``uncertain``, never resent.
-                    log.exception("delivery %s was sent but could not be recorded", claim.id)
-                    return
-                await asyncio.sleep(0.5 * attempt)
-            else:
-                return
+        # Buffered and written in a batch; a busy database is retried, never turned into ``failed``.
+        self._writer.finish(Outcome(claim.id, State.SENT, message_id=message.message_id))
+        self.metrics.deliveries_finished.labels(State.SENT.value).inc()
 
     async def _on_error(self, claim: Claim, exc: TelegramError) -> None:  # noqa: PLR0911 - one outcome per error
         """Map a Telegram error to the ledger, as the delivery design says."""
@@ -459,6 +464,12 @@ class DeliveryEngine:
             await ledger.retry_later(
                 session, claim.id, now=self._clock(), not_before=when, error=error, count_attempt=count_attempt
             )
+
+
+@functools.lru_cache(maxsize=512)
+def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    """The inline markup of a keyboard, built once per distinct keyboard (Telegram objects are immutable)."""
+    return markup(keyboard)
 
 
 def _never_sent(exc: TimedOut) -> bool:

@@ -1,17 +1,19 @@
 """Pacing sends under Telegram's limits: a global rate, one message a second per chat.
 
-Slots are handed out 1/rate apart (plus a small margin, so that scheduling
-jitter cannot put rate + 1 sends into one second), which also spreads sends
+Slots are handed out 1/rate apart (plus a small margin), which spreads sends
 evenly instead of bursting. ``pause`` stops every sender after a 429 until
-``retry_after`` has passed; a sender that reserved a slot before the pause
-checks again after waiting.
+``retry_after`` has passed.
 
-A slot says when a sender may go, not that it does: a sender can wake late
-(a busy event loop) and the ones after it on time, which crowds sends
-together. So the limits are also checked against the times senders really
-went (``go``, the last step before each call): at most ``rate`` sends in any ``1 + MARGIN`` s, and one
-per chat ``PER_CHAT_INTERVAL`` after the chat's last request was answered
-(``finished``): until the answer, Telegram may not have seen it yet.
+A sender gets its slot ``LEAD`` early (``acquire``), commits ``sending`` to
+the ledger meanwhile (batched with the other senders of those milliseconds),
+and then waits for the slot itself (``go``). Senders that reach ``go`` late
+(a stalled commit, a busy event loop) would go out in a bunch, and a bunch
+reaches Telegram with jitter that can put rate + 1 requests into one second:
+so real sends are also kept ``MIN_SPACING`` gaps apart, which spreads a bunch
+while letting it catch up. Both limits are checked against the times senders
+really went, as a last guard: at most ``rate`` sends in any ``1 + MARGIN`` s,
+and one per chat ``PER_CHAT_INTERVAL`` after the chat's last request was
+answered (``finished``): until the answer, Telegram may not have seen it yet.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ from collections.abc import Awaitable, Callable
 # More margin costs throughput (the target is 99 % of the rate).
 MARGIN = 0.008
 PER_CHAT_INTERVAL = 1.0
+# A slot is handed out this long before it: time to commit ``sending``.
+LEAD = 0.025
+# Real sends are at least this many slot gaps apart (a late bunch catches up at twice the rate).
+MIN_SPACING = 0.5
 _WINDOW = 1.0
 _PRUNE_ABOVE = 50_000
 
@@ -44,9 +50,10 @@ class SendPacer:
         if rate <= 0:
             raise ValueError("the send rate must be positive")
         self._gap = (1.0 + MARGIN) / rate
+        self._spacing = self._gap * MIN_SPACING
+        self._last_go = -math.inf
         self._time = time
         self._sleep = sleep
-        self._lock = asyncio.Lock()
         self._next = 0.0
         self._paused_until = 0.0
         # When each chat may next be sent to: from its last real send, then from the answer to it.
@@ -62,35 +69,38 @@ class SendPacer:
     def paused(self) -> bool:
         return self._time() < self._paused_until
 
-    async def acquire(self, chat_id: int) -> None:
-        """Wait for this chat's next allowed time and a global slot (the even spacing)."""
+    def _take_slot(self) -> float:
+        # No await between reading and moving ``_next``: one step for the event loop.
+        slot = max(self._time(), self._next, self._paused_until)
+        self._next = slot + self._gap
+        return slot
+
+    async def acquire(self, chat_id: int) -> float:
+        """Wait for this chat's next allowed time and a global slot; return ``LEAD`` before the slot, with it."""
         while True:
             chat_ready = self._chat_next.get(chat_id, 0.0) - self._time()
             if chat_ready > 0:
                 await self._sleep(chat_ready)
-            async with self._lock:
-                now = self._time()
-                slot = max(now, self._next, self._paused_until)
-                self._next = slot + self._gap
-            if slot > now:
-                await self._sleep(slot - now)
+            slot = self._take_slot()
+            early = slot - LEAD - self._time()
+            if early > 0:
+                await self._sleep(early)
             if not self.paused:
-                return
+                return slot
 
-    async def go(self, chat_id: int) -> None:
-        """The last step before the API call: check both limits against the real sends, then count this one.
+    async def go(self, chat_id: int, slot: float) -> None:
+        """The last step before the API call: wait for the slot, check both limits, then count this send.
 
-        Called after any other work between the slot and the call (the ledger
-        write), so that work's varying delay cannot crowd sends together.
-        From the check to the record there is no await unless a limit says to
-        wait: for the event loop they are one step.
+        From the last check to the record there is no await: for the event
+        loop they are one step.
         """
         while True:
             now = self._time()
             if now < self._paused_until:
                 await self._sleep(self._paused_until - now)
+                slot = self._take_slot()
                 continue
-            wait = self._ready_at(chat_id) - now
+            wait = max(slot, self._ready_at(chat_id)) - now
             if wait <= 0:
                 self._record(chat_id)
                 return
@@ -108,13 +118,14 @@ class SendPacer:
 
     def _ready_at(self, chat_id: int) -> float:
         """The earliest time a send to ``chat_id`` keeps both limits, given the real sends so far."""
-        ready = self._chat_next.get(chat_id, 0.0)
+        ready = max(self._chat_next.get(chat_id, 0.0), self._last_go + self._spacing)
         if len(self._sent) == self._sent.maxlen:
             ready = max(ready, self._sent[0] + _WINDOW * (1.0 + MARGIN))
         return ready
 
     def _record(self, chat_id: int) -> None:
         now = self._time()
+        self._last_go = now
         self._sent.append(now)
         self._chat_next[chat_id] = now + PER_CHAT_INTERVAL * (1.0 + MARGIN)
         if len(self._chat_next) > _PRUNE_ABOVE:
