@@ -25,6 +25,9 @@ from bot.schedule import next_send_at
 
 # Daily workout rows, as opposed to announcement rows.
 DAILY = Delivery.announcement_id.is_(None)
+# The table itself, for Core statements on hot paths (no ORM bookkeeping per row).
+_TABLE = cast(Table, Delivery.__table__)
+_DELIVERIES = _TABLE.c
 
 
 class State(StrEnum):
@@ -123,38 +126,47 @@ async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: da
     """Insert pending rows; a (subscriber, date) that already has one is left alone."""
     if not rows:
         return 0
+    # Core, one executemany: what is the same for every row is bound once in
+    # the statement, so each row converts only its own four values.
     values = [
-        {
-            "subscriber_id": row.subscriber_id,
-            "chat_id": row.chat_id,
-            "local_date": row.local_date,
-            "due_at": row.due_at,
-            "state": State.PENDING.value,
-            "not_before": row.due_at,
-            "attempts": 0,
-            "migrations": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
+        {"subscriber_id": row.subscriber_id, "chat_id": row.chat_id, "local_date": row.local_date, "due_at": row.due_at}
         for row in rows
     ]
-    # executemany: the statement is compiled once, not once per page of rows.
-    # RETURNING counts the rows created (rowcount is not reliable for executemany on every driver).
     statement = (
-        insert(session, Delivery)
+        insert(session, _TABLE)
+        .values(
+            subscriber_id=bindparam("subscriber_id"),
+            chat_id=bindparam("chat_id"),
+            local_date=bindparam("local_date"),
+            due_at=bindparam("due_at"),
+            not_before=bindparam("due_at"),
+            state=State.PENDING.value,
+            attempts=0,
+            migrations=0,
+            created_at=now,
+            updated_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
-        .returning(Delivery.id)
+        # RETURNING counts the rows created (rowcount is not reliable for executemany on every driver).
+        .returning(_DELIVERIES.id)
     )
     result = await session.execute(statement, values)
     return len(result.all())
 
 
+_SUBSCRIBERS = cast(Table, Subscriber.__table__).c
+_SET_NEXT_SEND = (
+    update(cast(Table, Subscriber.__table__))
+    .where(_SUBSCRIBERS.id == bindparam("b_id"))
+    .values(next_send_at=bindparam("b_next", type_=UTCDateTime()))
+)
+
+
 async def set_next_send(session: AsyncSession, instants: Iterable[tuple[int, datetime | None]]) -> None:
-    """Store new next-send instants, many subscribers in one statement."""
-    params = [{"id": subscriber_id, "next_send_at": instant} for subscriber_id, instant in instants]
+    """Store new next-send instants, many subscribers in one executemany."""
+    params = [{"b_id": subscriber_id, "b_next": instant} for subscriber_id, instant in instants]
     if params:
-        # An ORM bulk UPDATE by primary key: one executemany.
-        await session.execute(update(Subscriber), params)
+        await session.execute(_SET_NEXT_SEND, params)
 
 
 async def last_local_date(session: AsyncSession, subscriber_id: int) -> date | None:
@@ -315,8 +327,6 @@ class Outcome:
     error: str | None = None
 
 
-_TABLE = cast(Table, Delivery.__table__)
-_DELIVERIES = _TABLE.c
 # Core, not ORM: one compiled statement, run as one executemany without per-row bookkeeping.
 _FINISH = (
     update(_TABLE)

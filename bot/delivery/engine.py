@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from datetime import time as time_of_day
 
 import httpx
 from telegram import Bot, InlineKeyboardMarkup
@@ -234,22 +235,29 @@ class DeliveryEngine:
     ) -> tuple[list[NewDelivery], list[tuple[int, datetime | None]]]:
         rows: list[NewDelivery] = []
         instants: list[tuple[int, datetime | None]] = []
+        # Subscribers due at the same instant with the same time and zone share
+        # the calendar work (most of a page does): computed once per group.
+        schedules: dict[tuple[datetime, time_of_day, str], tuple[date, bool, datetime | None]] = {}
         for subscriber in due:
-            day = local_date_of(subscriber.next_send_at, subscriber.timezone)
-            if not self._too_late(subscriber.next_send_at, day, subscriber.timezone, now) and (
-                subscriber.member.paused_on(day) is None
-            ):
+            key = (subscriber.next_send_at, subscriber.send_time, subscriber.timezone)
+            schedule = schedules.get(key)
+            if schedule is None:
+                day = local_date_of(subscriber.next_send_at, subscriber.timezone)
+                # The next occurrence after this one, even if it is already past:
+                # after days of downtime the keyset walk meets the subscriber again
+                # in this same tick, skips each stale day and enqueues today's.
+                upcoming, _ = next_send_at(
+                    send_time=subscriber.send_time,
+                    zone=subscriber.timezone,
+                    after=subscriber.next_send_at,
+                    not_before=day + timedelta(days=1),
+                )
+                late = self._too_late(subscriber.next_send_at, day, subscriber.timezone, now)
+                schedule = schedules[key] = (day, late, upcoming)
+            day, late, upcoming_send = schedule
+            if not late and subscriber.member.paused_on(day) is None:
                 rows.append(NewDelivery(subscriber.id, subscriber.chat_id, day, subscriber.next_send_at))
-            # The next occurrence after this one, even if it is already past:
-            # after days of downtime the keyset walk meets the subscriber again
-            # in this same tick, skips each stale day and enqueues today's.
-            following, _ = next_send_at(
-                send_time=subscriber.send_time,
-                zone=subscriber.timezone,
-                after=subscriber.next_send_at,
-                not_before=day + timedelta(days=1),
-            )
-            instants.append((subscriber.id, following))
+            instants.append((subscriber.id, upcoming_send))
         return rows, instants
 
     def _too_late(self, due_at: datetime, day: date, zone: str, now: datetime) -> bool:
