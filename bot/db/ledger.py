@@ -127,9 +127,15 @@ async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: da
     if not rows:
         return 0
     # Core, one executemany: what is the same for every row is bound once in
-    # the statement, so each row converts only its own four values.
+    # the statement, so each row converts only its own five values.
     values = [
-        {"subscriber_id": row.subscriber_id, "chat_id": row.chat_id, "local_date": row.local_date, "due_at": row.due_at}
+        {
+            "subscriber_id": row.subscriber_id,
+            "chat_id": row.chat_id,
+            "local_date": row.local_date,
+            "due_at": row.due_at,
+            "not_before": row.due_at,
+        }
         for row in rows
     ]
     statement = (
@@ -139,7 +145,7 @@ async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: da
             chat_id=bindparam("chat_id"),
             local_date=bindparam("local_date"),
             due_at=bindparam("due_at"),
-            not_before=bindparam("due_at"),
+            not_before=bindparam("not_before"),
             state=State.PENDING.value,
             attempts=0,
             migrations=0,
