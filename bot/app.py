@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import BotCommand
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.config import Config
@@ -18,6 +18,7 @@ from bot.domain import Catalog
 from bot.faq_search import FaqIndex
 from bot.handlers.context import DEPS_KEY, BotApplication, BotContext, Deps
 from bot.replies import COMMANDS
+from bot.transport import make_request
 
 log = logging.getLogger(__name__)
 ENGINE_KEY = "calfbot.delivery"
@@ -63,8 +64,8 @@ def build_application(
         config.token.get(),
         base_url=config.api_base_url,
         # PTB's own defaults: a pool for concurrent replies, one connection for long polling.
-        request=request or HTTPXRequest(connection_pool_size=256),
-        get_updates_request=get_updates_request or HTTPXRequest(),
+        request=request or make_request(config.transport, pool_size=256),
+        get_updates_request=get_updates_request or make_request(config.transport, pool_size=1, for_updates=True),
     )
     app: BotApplication = (
         ApplicationBuilder()

@@ -16,6 +16,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from bot.timezones import normalize_zone, parse_send_time
+from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, Transport
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # Telegram tokens look like "123456789:AA..." (bot id, colon, 35 url-safe characters).
@@ -89,6 +90,7 @@ class Config:
     log_level: str
     webhook: WebhookConfig | None
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    transport: Transport = DEFAULT_TRANSPORT
 
 
 def read_settings(environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> dict[str, str]:
@@ -125,6 +127,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, env_file: Path | No
         log_level=_log_level(values.get("CALFBOT_LOG_LEVEL") or "INFO"),
         webhook=_webhook(values),
         delivery=_delivery(values),
+        transport=_transport(values.get("CALFBOT_TELEGRAM_TRANSPORT") or DEFAULT_TRANSPORT),
     )
 
 
@@ -168,6 +171,13 @@ def _log_level(text: str) -> str:
     if level not in LOG_LEVELS:
         raise ConfigError(f"CALFBOT_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {text!r}")
     return level
+
+
+def _transport(text: str) -> Transport:
+    for transport in TRANSPORTS:
+        if text.lower() == transport:
+            return transport
+    raise ConfigError(f"CALFBOT_TELEGRAM_TRANSPORT must be one of {', '.join(TRANSPORTS)}, not {text!r}")
 
 
 def _webhook(values: Mapping[str, str]) -> WebhookConfig | None:

@@ -14,6 +14,7 @@ from bot.app import build_application
 from bot.config import load_config
 from bot.domain import Catalog
 from bot.handlers.context import BotApplication
+from bot.transport import DEFAULT_TRANSPORT, Transport
 from tests.fakes.bot_api_server import FakeBotApi, RecordedRequest
 
 CHAT = 1001
@@ -79,10 +80,17 @@ class Harness:
 
 
 @asynccontextmanager
-async def running_bot(catalog: Catalog, engine: AsyncEngine, clock: FakeClock) -> AsyncIterator[Harness]:
-    """Start the fake server and a polling calfbot against it; stop both afterwards."""
+async def running_bot(
+    catalog: Catalog, engine: AsyncEngine, clock: FakeClock, *, transport: Transport = DEFAULT_TRANSPORT
+) -> AsyncIterator[Harness]:
+    """Start the fake server and a polling calfbot against it (over ``transport``); stop both afterwards."""
     async with FakeBotApi() as api:
-        config = load_config({"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url}, env_file=None)
+        settings = {
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "CALFBOT_TELEGRAM_TRANSPORT": transport,
+        }
+        config = load_config(settings, env_file=None)
         app = build_application(config, catalog=catalog, engine=engine, clock=clock, deliver=False)
         # What run_polling does, minus signal handling and the blocking loop.
         await app.initialize()
