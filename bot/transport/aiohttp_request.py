@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import string
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -48,6 +49,13 @@ _POOL_TIMEOUT_MESSAGE = (
 )
 # A bot token in a URL path ("/bot123456:AbC.../sendMessage"), should one reach a message.
 _TOKEN = re.compile(r"\d+:[A-Za-z0-9_-]{20,}")
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# urllib.parse.quote_plus(safe="") as a str.translate table over the UTF-8 bytes (read as latin-1):
+# the same text, in C instead of a Python loop over every byte.
+_SAFE = frozenset(string.ascii_letters + string.digits + "_.-~")
+_QUOTE_PLUS = {
+    byte: chr(byte) if chr(byte) in _SAFE else "+" if byte == 0x20 else f"%{byte:02X}" for byte in range(256)
+}
 
 
 class AiohttpRequest(BaseRequest):
@@ -142,7 +150,7 @@ class AiohttpRequest(BaseRequest):
         if isinstance(write, DefaultValue):
             write = self._media_write_timeout if files else self._write_timeout
 
-        body: aiohttp.FormData | dict[str, str] | None = fields or None
+        body: aiohttp.FormData | bytes | None = urlencode(fields) if fields else None
         if files:
             form = aiohttp.FormData()
             for name, value in (fields or {}).items():
@@ -170,13 +178,20 @@ class AiohttpRequest(BaseRequest):
         session: aiohttp.ClientSession,
         url: str,
         method: str,
-        body: aiohttp.FormData | dict[str, str] | None,
+        body: aiohttp.FormData | bytes | None,
         limits: aiohttp.ClientTimeout,
         until_answer: float | None,
     ) -> tuple[int, bytes]:
         try:
             async with asyncio.timeout(until_answer):
-                response = await session.request(method, url, data=body, timeout=limits, allow_redirects=False)
+                response = await session.request(
+                    method,
+                    url,
+                    data=body,
+                    headers=_FORM if isinstance(body, bytes) else None,
+                    timeout=limits,
+                    allow_redirects=False,
+                )
             async with response:
                 return response.status, await response.read()
         except aiohttp.ServerTimeoutError as err:  # ConnectionTimeoutError (never sent) or a read timeout
@@ -194,6 +209,15 @@ class AiohttpRequest(BaseRequest):
             if len(self._timeouts) < 64:
                 self._timeouts[(connect, read)] = limits
         return limits
+
+
+def urlencode(fields: dict[str, str]) -> bytes:
+    """``urllib.parse.urlencode(fields).encode()``, PTB's and httpx's form body, byte for byte, faster."""
+    return "&".join(f"{_quote_plus(name)}={_quote_plus(value)}" for name, value in fields.items()).encode("ascii")
+
+
+def _quote_plus(text: str) -> str:
+    return text.encode("utf-8").decode("latin-1").translate(_QUOTE_PLUS)
 
 
 def _without_url(text: str, url: str) -> str:

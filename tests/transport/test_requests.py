@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import urllib.parse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import NetworkError, TelegramError, TimedOut
@@ -23,6 +26,7 @@ from telegram.request import BaseRequest, RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.transport import TRANSPORTS, Transport
+from bot.transport.aiohttp_request import urlencode
 from bot.transport.outcome import answer_lost, never_sent
 from tests.fakes.bot_api_server import FakeBotApi, Fault, UploadedFile, fast_request, when
 from tests.transport.servers import Behaviour, raw_server, refused_port, unconnectable_port
@@ -268,3 +272,12 @@ async def test_a_shut_down_client_refuses_and_opens_again(transport: Transport) 
         async with opened(request):
             assert await post(request, server.url()) is True
     assert len(server.requests) == 2
+
+
+# --- the form body -------------------------------------------------------------------------------
+
+
+@given(st.dictionaries(st.text(min_size=1), st.text(), max_size=6))
+def test_the_form_body_is_urllibs_byte_for_byte(fields: dict[str, str]) -> None:
+    """aiohttp_request's urlencode replaces urllib's (a Python loop per byte) and must match it exactly."""
+    assert urlencode(fields) == urllib.parse.urlencode(fields).encode()
