@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from telegram import BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 from telegram.ext import ApplicationBuilder, ContextTypes, ExtBot
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot import handlers
 from bot.admin_replies import ADMIN_COMMANDS
@@ -27,6 +27,7 @@ from bot.handlers.context import DEPS_KEY, BotApplication, BotContext, Deps
 from bot.health import HealthServer
 from bot.metrics import Metrics
 from bot.replies import COMMANDS
+from bot.transport import make_request
 
 log = logging.getLogger(__name__)
 ENGINE_KEY = "calfbot.delivery"
@@ -74,8 +75,8 @@ def build_application(
         config.token.get(),
         base_url=config.api_base_url,
         # PTB's own defaults: a pool for concurrent replies, one connection for long polling.
-        request=request or HTTPXRequest(connection_pool_size=256),
-        get_updates_request=get_updates_request or HTTPXRequest(),
+        request=request or make_request(config.transport, pool_size=256),
+        get_updates_request=get_updates_request or make_request(config.transport, pool_size=1, for_updates=True),
     )
     app: BotApplication = (
         ApplicationBuilder()

@@ -16,6 +16,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 from bot.timezones import normalize_zone, parse_send_time
+from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, Transport
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # Telegram tokens look like "123456789:AA..." (bot id, colon, 35 url-safe characters).
@@ -99,6 +100,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     admin_ids: frozenset[int] = frozenset()
     http: HttpConfig | None = None
+    transport: Transport = DEFAULT_TRANSPORT
 
 
 def read_settings(environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> dict[str, str]:
@@ -145,6 +147,7 @@ def load_config(environ: Mapping[str, str] | None = None, *, env_file: Path | No
         delivery=_delivery(values),
         admin_ids=_admin_ids(values.get("ADMIN_IDS") or ""),
         http=http_config(values),
+        transport=_transport(values.get("CALFBOT_TELEGRAM_TRANSPORT") or DEFAULT_TRANSPORT),
     )
 
 
@@ -214,6 +217,13 @@ def http_config(values: Mapping[str, str]) -> HttpConfig | None:
     if not port:
         return None
     return HttpConfig(host=values.get("CALFBOT_HTTP_HOST") or "127.0.0.1", port=_port("CALFBOT_HTTP_PORT", port))
+
+
+def _transport(text: str) -> Transport:
+    for transport in TRANSPORTS:
+        if text.lower() == transport:
+            return transport
+    raise ConfigError(f"CALFBOT_TELEGRAM_TRANSPORT must be one of {', '.join(TRANSPORTS)}, not {text!r}")
 
 
 def _webhook(values: Mapping[str, str]) -> WebhookConfig | None:

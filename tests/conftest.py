@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,8 @@ from bot.content.location import default_content_dir
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade
 from bot.domain import Catalog
+from bot.transport import TRANSPORTS, Transport
+from tests.fakes.bot_api_server import using_transport
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,3 +47,11 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await upgrade(engine)
     yield engine
     await engine.dispose()
+
+
+@pytest.fixture(params=TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> Iterator[Transport]:
+    """Each Bot API client calfbot can use (``CALFBOT_TELEGRAM_TRANSPORT``); ``fast_request()`` builds it."""
+    chosen: Transport = request.param
+    with using_transport(chosen):
+        yield chosen

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
-import httpx
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -47,6 +46,7 @@ from bot.metrics import Metrics
 from bot.planner import plan_day
 from bot.render import Keyboard, Reply, render_day
 from bot.schedule import end_of_local_day, local_date_of, next_send_at
+from bot.transport.outcome import answer_lost, never_sent
 
 log = logging.getLogger(__name__)
 
@@ -486,12 +486,12 @@ def _never_sent(exc: TimedOut) -> bool:
     Such a timeout is like any other network error (retried); only one that
     may have reached Telegram makes a delivery uncertain.
     """
-    return isinstance(exc.__cause__, httpx.PoolTimeout | httpx.ConnectTimeout)
+    return never_sent(exc)
 
 
 def _lost_answer(exc: TelegramError) -> bool:
     """The request went out and the connection broke before an answer: it may have been delivered."""
-    return isinstance(exc, NetworkError) and isinstance(exc.__cause__, httpx.RemoteProtocolError | httpx.ReadError)
+    return answer_lost(exc)
 
 
 def _seconds(exc: RetryAfter) -> float:

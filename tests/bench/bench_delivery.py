@@ -6,7 +6,7 @@
 
 N subscribers are due at once (a minute ago, by the real clock). This process
 runs what ``calfbot run`` runs for delivery: the catch-up tick, the dispatcher
-and the workers, with the bot's own ``HTTPXRequest`` settings. The fake Bot API
+and the workers, with the bot's own request settings (``--transport``). The fake Bot API
 runs in a child process, so the CPU and memory figures are the bot's alone.
 
 Figures, one table row:
@@ -42,7 +42,6 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
-from telegram.request import HTTPXRequest
 
 from bot.app import CalfBot, utc_now
 from bot.content import load_catalog
@@ -53,6 +52,7 @@ from bot.db.models import Delivery, Pause, Subscriber, Workout
 from bot.delivery.engine import FREE_RATE, DeliveryEngine, DeliverySettings
 from bot.schedule import local_date_of
 from bot.timezones import zone_info
+from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, make_request
 
 FIRST_CHAT = 1_000_000
 MAX_RATE = 1000.0
@@ -235,7 +235,7 @@ async def _deliver(
         now = utc_now()
         zone = _zone_for(now, args.subscribers / args.rate / 60 * 1.5)
         await _prepare(sessions, args.subscribers, now, zone, wipe=args.wipe)
-        bot = CalfBot(token, base_url=base_url, request=HTTPXRequest(connection_pool_size=256))
+        bot = CalfBot(token, base_url=base_url, request=make_request(args.transport, pool_size=256))
         async with bot:
             fatal: list[str] = []
             engine = DeliveryEngine(
@@ -340,6 +340,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds left out of msg/s (default 2)")
     parser.add_argument(
         "--database-url", help="e.g. postgresql+asyncpg://user@host/db (default: a SQLite file in a temp dir)"
+    )
+    parser.add_argument(
+        "--transport", choices=TRANSPORTS, default=DEFAULT_TRANSPORT, help=f"default {DEFAULT_TRANSPORT}, as calfbot"
     )
     parser.add_argument("--wipe", action="store_true", help="delete every subscriber and ledger row first")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")

@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"run {run + 1}: {runs[-1]['tick_rows_per_s']:,.0f} tick rows/s", file=sys.stderr)
 
     def median(key: str) -> float:
-        return statistics.median(r[key] for r in runs)
+        return float(statistics.median(r[key] for r in runs))
 
     print(f"subscribers {args.subscribers:,}; median of {args.runs} runs")
     print(f"  tick: {runs[0]['ticked']:,} due rows enqueued at {median('tick_rows_per_s'):,.0f} rows/s")

@@ -14,6 +14,7 @@ from bot.app import build_application
 from bot.config import load_config
 from bot.domain import Catalog
 from bot.handlers.context import BotApplication
+from bot.transport import DEFAULT_TRANSPORT, Transport
 from tests.fakes.bot_api_server import FakeBotApi, RecordedRequest
 
 CHAT = 1001
@@ -80,11 +81,21 @@ class Harness:
 
 @asynccontextmanager
 async def running_bot(
-    catalog: Catalog, engine: AsyncEngine, clock: FakeClock, *, settings: dict[str, str] | None = None
+    catalog: Catalog,
+    engine: AsyncEngine,
+    clock: FakeClock,
+    *,
+    transport: Transport = DEFAULT_TRANSPORT,
+    settings: dict[str, str] | None = None,
 ) -> AsyncIterator[Harness]:
-    """Start the fake server and a polling calfbot against it (``settings``: more environment); stop both."""
+    """Start the fake server and a polling calfbot against it (over ``transport``, ``settings``: more environment)."""
     async with FakeBotApi() as api:
-        environ = {"TELEGRAM_BOT_TOKEN": api.token, "TELEGRAM_API_BASE_URL": api.base_url, **(settings or {})}
+        environ = {
+            "TELEGRAM_BOT_TOKEN": api.token,
+            "TELEGRAM_API_BASE_URL": api.base_url,
+            "CALFBOT_TELEGRAM_TRANSPORT": transport,
+            **(settings or {}),
+        }
         config = load_config(environ, env_file=None)
         app = build_application(config, catalog=catalog, engine=engine, clock=clock, deliver=False)
         # What run_polling does, minus signal handling and the blocking loop.

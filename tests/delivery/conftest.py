@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.db.engine import session_factory
 from bot.db.models import Delivery, Subscriber
@@ -95,12 +95,13 @@ async def delivery_rig(
     settings: DeliverySettings,
     *,
     now: datetime = NOW,
-    request: HTTPXRequest | None = None,
+    request: BaseRequest | None = None,
     **api_kwargs: object,
 ) -> AsyncIterator[Rig]:
     """Start the fake API and an engine against it; stop both afterwards.
 
-    ``request`` replaces the Bot's HTTP client (pool size, timeouts).
+    ``request`` replaces the Bot's HTTP client (pool size, timeouts); by default it is
+    ``fast_request()``'s, over the transport of the test's ``transport`` fixture.
     """
     async with FakeBotApi(**api_kwargs) as api:  # type: ignore[arg-type]
         clock = FakeClock(now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -15,6 +16,9 @@ from bot.domain import Catalog, Enrollment
 from bot.planner import plan_day
 from bot.render import render_day
 from tests.delivery.conftest import delivery_rig
+
+# Every test here runs over each Bot API transport (the ``transport`` fixture, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("transport")
 
 
 async def test_each_due_subscriber_gets_todays_message_once(

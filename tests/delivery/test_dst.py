@@ -33,6 +33,9 @@ from bot.schedule import next_send_at
 from bot.timezones import zone_info
 from tests.delivery.conftest import Rig, delivery_rig
 
+# Every test here runs over each Bot API transport (the ``transport`` fixture, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("transport")
+
 MINUTE = timedelta(minutes=1)
 HOUR = timedelta(hours=1)
 # How many minutes either side of an instant the clock moves one minute per tick.

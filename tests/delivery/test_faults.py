@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.db.engine import session_factory
 from bot.db.ledger import State
@@ -35,6 +35,7 @@ from tests.fakes.bot_api_server import (
     Rule,
     chat_not_found_for,
     disconnect_for,
+    fast_request,
     forbidden_for,
     migrate,
     retry_after_for,
@@ -42,6 +43,9 @@ from tests.fakes.bot_api_server import (
     slow_for,
     when,
 )
+
+# Every test here runs over each Bot API transport (the ``transport`` fixture, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("transport")
 
 SENT, FAILED, BLOCKED, UNCERTAIN, PENDING = State.SENT, State.FAILED, State.BLOCKED, State.UNCERTAIN, State.PENDING
 
@@ -88,7 +92,7 @@ async def clock_follows_real_time(clock: FakeClock, *, step: float = 0.01) -> As
 
 @asynccontextmanager
 async def rig_with_request(
-    catalog: Catalog, db: AsyncEngine, settings: DeliverySettings, request: HTTPXRequest
+    catalog: Catalog, db: AsyncEngine, settings: DeliverySettings, request: BaseRequest
 ) -> AsyncIterator[Rig]:
     """Like ``delivery_rig``, with the Bot's HTTP client (pool size, timeouts) given."""
     async with delivery_rig(catalog, db, settings, request=request) as rig:
@@ -363,7 +367,7 @@ async def test_a_request_that_never_left_is_retried_not_uncertain(catalog: Catal
     connection after 0.3 s.
     """
     settings = DeliverySettings(rate=200.0, idle_poll=0.05, backoff_cap=timedelta(seconds=0.2))
-    request = HTTPXRequest(connection_pool_size=2, pool_timeout=0.3, read_timeout=2.0, connect_timeout=1.0)
+    request = fast_request(connection_pool_size=2, pool_timeout=0.3, read_timeout=2.0)
     async with rig_with_request(catalog, engine, settings, request) as rig, clock_follows_real_time(rig.clock):
         chats = await rig.add_subscribers(20)
         slow = chats[:2]

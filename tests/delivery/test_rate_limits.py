@@ -24,6 +24,9 @@ from tests.delivery.conftest import Rig, delivery_rig
 from tests.delivery.test_faults import IN_FLIGHT, clock_follows_real_time
 from tests.fakes.bot_api_server import RecordedRequest, retry_after_for, server_error_burst
 
+# Every test here runs over each Bot API transport (the ``transport`` fixture, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("transport")
+
 
 @dataclass(frozen=True, slots=True)
 class Busiest:

@@ -13,8 +13,9 @@ Point a real python-telegram-bot ``Bot``/``Application`` at it::
         reply = await fake.wait_for("sendMessage", predicate=lambda r: r.chat_id == 42, after=mark)
         fake.add_fault(forbidden_for([42]))  # see tests.fakes.bot_api_faults
 
-``fast_request()`` is optional: it only saves the ~50 ms a plain ``HTTPXRequest`` spends
-loading CA certificates. A 429 from the fake makes PTB 22 build ``RetryAfter``, which
+``fast_request()`` is optional: it builds the client of the backend the test runs on
+(``using_transport``) and saves the ~50 ms a plain ``HTTPXRequest`` spends loading CA
+certificates. A 429 from the fake makes PTB 22 build ``RetryAfter``, which
 warns (PTBDeprecationWarning) unless ``PTB_TIMEDELTA=true`` is set; under
 ``filterwarnings=error`` the warning replaces the exception.
 
@@ -53,15 +54,17 @@ import re
 import ssl
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Self
 from urllib.parse import parse_qsl
 
 from aiohttp import BodyPartReader, MultipartReader, web
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.transport import DEFAULT_TRANSPORT, AiohttpRequest, Transport
 from tests.fakes.bot_api_faults import (
     ANY_METHOD,
     Call,
@@ -101,6 +104,7 @@ __all__ = [
     "retry_after_for",
     "server_error_burst",
     "slow_for",
+    "using_transport",
     "when",
 ]
 
@@ -251,20 +255,43 @@ class BotMessage:
 
 
 _TLS: ssl.SSLContext | None = None
+_transport: Transport = DEFAULT_TRANSPORT
+
+
+@contextmanager
+def using_transport(transport: Transport) -> Iterator[None]:
+    """Inside the block, ``fast_request()`` builds ``transport``'s client (the ``transport`` fixture does this)."""
+    global _transport  # noqa: PLW0603  # the suite's current backend, set per test
+    before, _transport = _transport, transport
+    try:
+        yield
+    finally:
+        _transport = before
 
 
 def fast_request(
     *,
     read_timeout: float | None = 5.0,
     connect_timeout: float | None = 1.0,
+    pool_timeout: float | None = 1.0,
     connection_pool_size: int = 1,
-) -> HTTPXRequest:
-    """A PTB ``HTTPXRequest`` for talking to the fake: cheap to make.
+    transport: Transport | None = None,
+) -> BaseRequest:
+    """A PTB request object for talking to the fake: cheap to make.
 
-    Every plain ``HTTPXRequest()`` loads the CA bundle into a new SSL context
-    (~50 ms); this one shares one context. Use it for ``Bot(request=...,
-    get_updates_request=...)`` or ``ApplicationBuilder().request(...)``.
+    Its backend is ``transport``, by default the one :func:`using_transport`
+    chose (calfbot's default outside it). Every plain ``HTTPXRequest()`` loads
+    the CA bundle into a new SSL context (~50 ms); this one shares one context.
+    Use it for ``Bot(request=..., get_updates_request=...)`` or
+    ``ApplicationBuilder().request(...)``.
     """
+    if (transport or _transport) == "aiohttp":
+        return AiohttpRequest(
+            connection_pool_size=connection_pool_size,
+            read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
     global _TLS  # noqa: PLW0603  # one SSL context, created on first use
     if _TLS is None:
         _TLS = ssl.create_default_context()
@@ -272,6 +299,7 @@ def fast_request(
         connection_pool_size=connection_pool_size,
         read_timeout=read_timeout,
         connect_timeout=connect_timeout,
+        pool_timeout=pool_timeout,
         httpx_kwargs={"verify": _TLS},
     )
 
@@ -471,6 +499,7 @@ class FakeBotApi:
                 "getMe": self._get_me,
                 "getUpdates": None,  # async: _dispatch long-polls it
                 "sendMessage": self._send_message,
+                "sendDocument": self._send_document,
                 "editMessageText": self._edit_message_text,
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
@@ -1060,6 +1089,28 @@ class FakeBotApi:
         )
         self.messages.setdefault(target, {})[message.message_id] = message
         return message.to_dict()
+
+    def _send_document(self, params: dict[str, Any], chat_id: int | None) -> dict[str, Any]:
+        """A document from an upload (multipart) or a file id; stored as a message without text."""
+        target = self._target(params, chat_id)
+        document = params.get("document")
+        if isinstance(document, UploadedFile):
+            file_id = f"upload-{len(self.requests)}"
+            meta = {"file_name": document.filename, "mime_type": document.content_type, "file_size": len(document.data)}
+        elif isinstance(document, str) and document:
+            file_id, meta = document, {}
+        else:
+            raise _ApiError(400, "Bad Request: there is no document in the request")
+        message = BotMessage(
+            self.chat(target), self._new_message_id(target), int(time.time()), None, None, self.bot_user
+        )
+        self.messages.setdefault(target, {})[message.message_id] = message
+        result = message.to_dict()
+        result["document"] = {"file_id": file_id, "file_unique_id": file_id, **meta}
+        caption = params.get("caption")
+        if isinstance(caption, str):
+            result["caption"] = caption
+        return result
 
     def _stored(self, params: dict[str, Any], chat_id: int | None, action: str) -> BotMessage | None:
         if "inline_message_id" in params:
