@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 ENGINE_KEY = "calfbot.delivery"
 HEALTH_KEY = "calfbot.health"
 CONFIG_KEY = "calfbot.config"
+REPLY_CONNECTIONS = 64
 
 
 class CalfBot(ExtBot[None]):
@@ -74,8 +75,10 @@ def build_application(
     bot = CalfBot(
         config.token.get(),
         base_url=config.api_base_url,
-        # PTB's own defaults: a pool for concurrent replies, one connection for long polling.
-        request=request or make_request(config.transport, pool_size=256),
+        # A connection for every delivery worker and some for replies: a send
+        # that waited for a connection would leave later than the pacer said.
+        request=request
+        or make_request(config.transport, pool_size=delivery_settings(config).workers() + REPLY_CONNECTIONS),
         get_updates_request=get_updates_request or make_request(config.transport, pool_size=1, for_updates=True),
     )
     app: BotApplication = (

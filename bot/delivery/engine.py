@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -21,8 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as time_of_day
 
-from telegram import Bot, InlineKeyboardMarkup
-from telegram.constants import ParseMode
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -41,12 +39,12 @@ from bot.db.ledger import Claim, NewDelivery, Outcome, State
 from bot.delivery.ledger_writer import LedgerWriter
 from bot.delivery.pacer import SendPacer
 from bot.domain import Catalog
-from bot.keyboards import markup
 from bot.metrics import Metrics
 from bot.planner import plan_day
-from bot.render import Keyboard, Reply, render_day
+from bot.render import Reply, render_day
 from bot.schedule import end_of_local_day, local_date_of, next_send_at
 from bot.transport.outcome import answer_lost, never_sent
+from bot.transport.prepared import payload, send_prepared
 
 log = logging.getLogger(__name__)
 
@@ -382,12 +380,8 @@ class DeliveryEngine:
         started = time.perf_counter()
         try:
             try:
-                message = await self._bot.send_message(
-                    claim.chat_id,
-                    job.reply.text,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=_markup(job.reply.keyboard),
-                    allow_paid_broadcast=True if self.settings.paid_broadcast else None,
+                message_id = await send_prepared(
+                    self._bot, payload(claim.chat_id, job.reply, paid_broadcast=self.settings.paid_broadcast)
                 )
             finally:
                 # The chat's next message waits from the answer, not from the request.
@@ -399,7 +393,7 @@ class DeliveryEngine:
         self.metrics.send_seconds.observe(time.perf_counter() - started)
         self.metrics.delivery_delay_seconds.observe(max(0.0, (self._clock() - claim.due_at).total_seconds()))
         # Buffered and written in a batch; a busy database is retried, never turned into ``failed``.
-        self._writer.finish(Outcome(claim.id, State.SENT, message_id=message.message_id))
+        self._writer.finish(Outcome(claim.id, State.SENT, message_id=message_id))
         self.metrics.deliveries_finished.labels(State.SENT.value).inc()
 
     async def _on_error(self, claim: Claim, exc: TelegramError) -> None:  # noqa: PLR0911 - one outcome per error
@@ -472,12 +466,6 @@ class DeliveryEngine:
             await ledger.retry_later(
                 session, claim.id, now=self._clock(), not_before=when, error=error, count_attempt=count_attempt
             )
-
-
-@functools.lru_cache(maxsize=512)
-def _markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    """The inline markup of a keyboard, built once per distinct keyboard (Telegram objects are immutable)."""
-    return markup(keyboard)
 
 
 def _never_sent(exc: TimedOut) -> bool:

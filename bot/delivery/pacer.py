@@ -52,6 +52,7 @@ class SendPacer:
         self._gap = (1.0 + MARGIN) / rate
         self._spacing = self._gap * MIN_SPACING
         self._last_go = -math.inf
+        self._reserved = -math.inf
         self._time = time
         self._sleep = sleep
         self._next = 0.0
@@ -94,17 +95,22 @@ class SendPacer:
         From the last check to the record there is no await: for the event
         loop they are one step.
         """
+        held: float | None = None  # this sender's place in line, once it has waited
         while True:
             now = self._time()
             if now < self._paused_until:
                 await self._sleep(self._paused_until - now)
-                slot = self._take_slot()
+                slot, held = self._take_slot(), None
                 continue
-            wait = max(slot, self._ready_at(chat_id)) - now
-            if wait <= 0:
+            at = max(slot, self._ready_at(chat_id), held if held is not None else self._reserved + self._spacing)
+            if at <= now:
                 self._record(chat_id)
                 return
-            await self._sleep(wait)
+            # Hold a place: senders waiting together leave one by one instead
+            # of all waking for the same instant (a thundering herd).
+            held = at
+            self._reserved = max(self._reserved, at)
+            await self._sleep(at - now)
 
     def finished(self, chat_id: int) -> None:
         """Call when the request to ``chat_id`` has been answered (or has failed).

@@ -43,7 +43,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
 
-from bot.app import CalfBot, utc_now
+from bot.app import REPLY_CONNECTIONS, CalfBot, utc_now
 from bot.content import load_catalog
 from bot.content.location import default_content_dir
 from bot.db.engine import SessionFactory, create_engine, describe_url, session_factory
@@ -235,7 +235,11 @@ async def _deliver(
         now = utc_now()
         zone = _zone_for(now, args.subscribers / args.rate / 60 * 1.5)
         await _prepare(sessions, args.subscribers, now, zone, wipe=args.wipe)
-        bot = CalfBot(token, base_url=base_url, request=make_request(args.transport, pool_size=256))
+        bot = CalfBot(
+            token,
+            base_url=base_url,
+            request=make_request(args.transport, pool_size=settings.workers() + REPLY_CONNECTIONS),
+        )
         async with bot:
             fatal: list[str] = []
             engine = DeliveryEngine(
