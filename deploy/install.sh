@@ -197,7 +197,7 @@ install_release() {
         rm -rf "$release"
         die "the new version fails 'calfbot check-content' (see above); the installed version is unchanged"
     fi
-    ln -sfn "$release" "$VENV.new"
+    ln -sfn "releases/${release##*/}" "$VENV.new"
     mv -T "$VENV.new" "$VENV"
     say "installed $("$VENV/bin/python" -c 'from importlib.metadata import version; print("calfbot", version("calfbot"))')"
     prune_releases "$release"
