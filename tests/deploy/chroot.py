@@ -95,7 +95,11 @@ def base_tarball(*, log: Path | None = None) -> Path:
 
 
 def _host_ca_bundle() -> Path:
-    for candidate in (os.environ.get("PIP_CERT"), os.environ.get("SSL_CERT_FILE"), "/etc/ssl/certs/ca-certificates.crt"):
+    for candidate in (
+        os.environ.get("PIP_CERT"),
+        os.environ.get("SSL_CERT_FILE"),
+        "/etc/ssl/certs/ca-certificates.crt",
+    ):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise ChrootError("found no CA bundle on this machine to let pip in the test root reach PyPI")

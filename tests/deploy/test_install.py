@@ -132,7 +132,7 @@ def fresh_install(root: Chroot) -> None:
     # The code: a non-editable install in a release directory behind the venv symlink.
     venv = root.path("/opt/calfbot/venv")
     assert venv.is_symlink()
-    assert os.readlink(venv).startswith("releases/")  # relative: it resolves from the host too
+    assert venv.readlink().as_posix().startswith("releases/")  # relative: it resolves from the host too
     calfbot = root.path("/opt/calfbot/venv/bin/calfbot")
     assert calfbot.is_file()
     assert os.access(calfbot, os.X_OK)
@@ -196,7 +196,7 @@ def upgrade(root: Chroot) -> None:
     env_file.write_text(settings, encoding="utf-8")
     database = root.path("/var/lib/calfbot/calfbot.db")
     query(database, "CREATE TABLE upgrade_marker (note TEXT)", "INSERT INTO upgrade_marker VALUES ('kept')")
-    before_release = os.readlink(root.path("/opt/calfbot/venv"))
+    before_release = root.path("/opt/calfbot/venv").readlink().as_posix()
     calls_before = len(systemctl_calls(root))
 
     output = install(root)  # no token in the environment: keep the installed one
@@ -212,7 +212,7 @@ def upgrade(root: Chroot) -> None:
     # Migrations ran with the admin's settings (DATABASE_URL, read through the env file).
     assert root.path("/var/lib/calfbot/custom.db").is_file()
 
-    after_release = os.readlink(root.path("/opt/calfbot/venv"))
+    after_release = root.path("/opt/calfbot/venv").readlink().as_posix()
     assert after_release != before_release
     assert root.path(f"/opt/calfbot/{before_release}").is_dir()  # the previous release stays for a rollback
     calls = systemctl_calls(root)[calls_before:]
