@@ -1,7 +1,8 @@
 """Deploy tests: the shipped deploy files checked with real tools.
 
-``slow_install`` tests run ``deploy/install.sh`` in a debootstrapped Debian 12
-root (minutes; see ``chroot.py``). They are skipped unless
+``slow_install`` tests install for real from Debian's packages and PyPI:
+``deploy/install.sh`` in a debootstrapped Debian 12 root (see ``chroot.py``)
+and a rehearsal of the image build (minutes). They are skipped unless
 ``CALFBOT_INSTALL_TEST=1``; with it, anything they need that is missing is a
 failure. The other tests need ``shellcheck`` and ``systemd-analyze`` and skip
 without them unless ``CALFBOT_REQUIRE_DEPLOY_TOOLS=1`` (CI sets both).
@@ -25,7 +26,7 @@ def install_test_enabled() -> bool:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if install_test_enabled():
         return
-    skip = pytest.mark.skip(reason=f"runs install.sh in a Debian root for minutes: set {INSTALL_ENV}=1")
+    skip = pytest.mark.skip(reason=f"real installs from the registries take minutes: set {INSTALL_ENV}=1")
     for item in items:
         if item.get_closest_marker("slow_install"):
             item.add_marker(skip)
