@@ -12,7 +12,8 @@ Only systemd is stubbed: a minbase root has no systemd and could not run one
 in a chroot anyway, so ``tests/deploy/stubs/systemctl`` (and ``journalctl``)
 go first in ``PATH`` and record every call.
 
-Run as a script (``python -m tests.deploy.chroot``) it only builds the cache.
+Run as a script (``python -m tests.deploy.chroot``) it only builds the cache
+(this base and the one with systemd that ``machine.py`` boots).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ MIRROR = "http://deb.debian.org/debian"
 SUITE = "bookworm"
 CACHE_ENV = "CALFBOT_INSTALL_TEST_CACHE"
 DEFAULT_CACHE = Path("/var/cache/calfbot-test")
-BASE_NAME = f"{SUITE}-minbase.tar"
+# The systemd-booted variant (machine.py) adds these to minbase.
+SYSTEMD_PACKAGES = ("systemd", "systemd-sysv", "dbus")
 # Where the checkout goes inside the root, as an admin's `git clone` would.
 SOURCE_IN_ROOT = "/root/calfbot"
 # What the stubs record; paths inside the root.
@@ -54,11 +56,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or DEFAULT_CACHE)
 
 
-def base_tarball(*, log: Path | None = None) -> Path:
-    """The cached minbase root, built (under a lock) if it is not there yet."""
+def base_tarball(*, include: tuple[str, ...] = (), log: Path | None = None) -> Path:
+    """The cached minbase root (plus ``include``), built under a lock if it is not there yet."""
     directory = cache_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    tarball = directory / BASE_NAME
+    tarball = directory / f"{SUITE}-minbase{'-' + '-'.join(include) if include else ''}.tar"
     with (directory / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if tarball.is_file():
@@ -70,7 +72,14 @@ def base_tarball(*, log: Path | None = None) -> Path:
             output = log.open("ab") if log else subprocess.DEVNULL
             try:
                 result = subprocess.run(
-                    ["debootstrap", "--variant=minbase", SUITE, str(build), MIRROR],
+                    [
+                        "debootstrap",
+                        "--variant=minbase",
+                        *([f"--include={','.join(include)}"] if include else []),
+                        SUITE,
+                        str(build),
+                        MIRROR,
+                    ],
                     stdout=output,
                     stderr=subprocess.STDOUT,
                     check=False,
@@ -89,12 +98,12 @@ def base_tarball(*, log: Path | None = None) -> Path:
             subprocess.run(["tar", "-C", str(build), "--numeric-owner", "-cf", str(partial), "."], check=True)
             partial.rename(tarball)
         finally:
-            _assert_nothing_mounted_under(build)
+            assert_nothing_mounted_under(build)
             shutil.rmtree(build, ignore_errors=True)
     return tarball
 
 
-def _host_ca_bundle() -> Path:
+def host_ca_bundle() -> Path:
     for candidate in (
         os.environ.get("PIP_CERT"),
         os.environ.get("SSL_CERT_FILE"),
@@ -117,12 +126,12 @@ def _mounts_under(root: Path) -> list[str]:
     return sorted(points, key=len, reverse=True)
 
 
-def _assert_nothing_mounted_under(root: Path) -> None:
+def assert_nothing_mounted_under(root: Path) -> None:
     if root.exists() and (left := _mounts_under(root)):
         raise ChrootError(f"refusing to delete {root}: still mounted: {', '.join(left)}")
 
 
-def _copy_checkout(destination: Path) -> None:
+def copy_checkout(destination: Path) -> None:
     """The repository's files as an admin's clone would have them: tracked and new, not ignored."""
     listing = subprocess.run(
         ["git", "-C", str(REPO), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -158,14 +167,14 @@ class Chroot:
     def _prepare(self) -> None:
         shutil.copy2("/etc/resolv.conf", self.path("/etc/resolv.conf"), follow_symlinks=True)
         self.path(HOST_CA_IN_ROOT).parent.mkdir(parents=True)
-        shutil.copy2(_host_ca_bundle(), self.path(HOST_CA_IN_ROOT))
+        shutil.copy2(host_ca_bundle(), self.path(HOST_CA_IN_ROOT))
         # Usual chroot hygiene: packages must not try to start daemons.
         policy = self.path("/usr/sbin/policy-rc.d")
         policy.write_text("#!/bin/sh\nexit 101\n", encoding="utf-8")
         policy.chmod(0o755)
         for stub in STUBS.iterdir():
             shutil.copy2(stub, self.path(f"/usr/local/sbin/{stub.name}"))
-        _copy_checkout(self.path(SOURCE_IN_ROOT))
+        copy_checkout(self.path(SOURCE_IN_ROOT))
         self._mount(["-t", "proc", "proc"], "/proc")
         self._mount(["--bind", "/dev"], "/dev")
 
@@ -213,7 +222,7 @@ class Chroot:
                 if subprocess.run(["umount", str(point)], check=False, capture_output=True).returncode != 0:
                     subprocess.run(["umount", "--lazy", str(point)], check=False, capture_output=True)
         self._mounted.clear()
-        _assert_nothing_mounted_under(self.root)
+        assert_nothing_mounted_under(self.root)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -228,5 +237,6 @@ def debian_root() -> Iterator[Chroot]:
 
 
 if __name__ == "__main__":
-    started = time.monotonic()
-    print(base_tarball(log=Path("/dev/stderr")), f"({time.monotonic() - started:.0f} s)")
+    for extra in ((), SYSTEMD_PACKAGES):
+        started = time.monotonic()
+        print(base_tarball(include=extra, log=Path("/dev/stderr")), f"({time.monotonic() - started:.0f} s)")

@@ -1,7 +1,8 @@
 """Deploy tests: the shipped deploy files checked with real tools.
 
 ``slow_install`` tests install for real from Debian's packages and PyPI:
-``deploy/install.sh`` in a debootstrapped Debian 12 root (see ``chroot.py``)
+``deploy/install.sh`` in a debootstrapped Debian 12 root with systemctl
+stubbed (``chroot.py``) and in one booted with real systemd (``machine.py``),
 and a rehearsal of the image build (minutes). They are skipped unless
 ``CALFBOT_INSTALL_TEST=1``; with it, anything they need that is missing is a
 failure. The other tests need ``shellcheck`` and ``systemd-analyze`` and skip
