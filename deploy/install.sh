@@ -14,6 +14,10 @@
 # Environment:
 #   TELEGRAM_BOT_TOKEN                  the token to install (replaces the installed one)
 #   CALFBOT_INSTALL_WATCH_SECONDS=8     how long to watch the service after starting it
+if [ -z "${BASH_VERSION:-}" ]; then
+    echo "calfbot install: error: run me with bash (deploy/install.sh), not sh" >&2
+    exit 1
+fi
 set -euo pipefail
 # The code must be readable by the service user, whatever root's umask is;
 # the secrets are created with explicit modes.
@@ -47,7 +51,8 @@ die() {
 }
 
 usage() {
-    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
+    # The comment at the top of this file.
+    sed -n '2,/^[^#]/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}"
 }
 
 # --- checks -----------------------------------------------------------------

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pty
+import select
 import shutil
 import subprocess
 import tempfile
@@ -213,6 +215,54 @@ class Chroot:
             timeout=timeout,
             check=False,
         )
+
+    def run_in_terminal(
+        self,
+        command: Sequence[str],
+        *,
+        prompt: str,
+        answer: str,
+        env: Mapping[str, str] | None = None,
+        timeout: float = 900,
+    ) -> tuple[int, str]:
+        """Run ``command`` with a terminal (a pty) as its input and output, type ``answer`` once
+        ``prompt`` shows, and return the exit status and everything the terminal showed."""
+        environment = {"PATH": CHROOT_PATH, "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb"}
+        environment |= {"PIP_CERT": HOST_CA_IN_ROOT, **(env or {})}
+        variables = [f"{key}={value}" for key, value in environment.items()]
+        terminal, other_end = pty.openpty()
+        process = subprocess.Popen(
+            ["chroot", str(self.root), "/usr/bin/env", "-i", *variables, *command],
+            stdin=other_end,
+            stdout=other_end,
+            stderr=other_end,
+            start_new_session=True,
+        )
+        os.close(other_end)
+        shown = bytearray()
+        answered = False
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    process.kill()
+                    raise ChrootError(f"{command} did not finish in {timeout:.0f} s")
+                ready, _, _ = select.select([terminal], [], [], 1.0)
+                if not ready:
+                    continue
+                try:
+                    chunk = os.read(terminal, 4096)
+                except OSError:  # EIO: every process holding the other end has gone
+                    chunk = b""
+                if not chunk:
+                    break
+                shown += chunk
+                if not answered and prompt.encode() in shown:
+                    os.write(terminal, answer.encode() + b"\n")
+                    answered = True
+        finally:
+            os.close(terminal)
+        return process.wait(timeout=60), shown.decode(errors="replace")
 
     def close(self) -> None:
         """Unmount everything (lazily as a last resort), then delete the copy if nothing is mounted."""

@@ -107,6 +107,15 @@ def test_refuses_without_a_usable_token_and_changes_nothing(root: Chroot) -> Non
     assert "the bot token is malformed" in result.stderr
     assert malformed not in result.stdout + result.stderr
 
+    result = root.run(["sh", INSTALL])
+    assert result.returncode == 1
+    assert "run me with bash" in result.stderr
+
+    result = root.run(["bash", INSTALL, "--help"])
+    assert result.returncode == 0
+    assert "--uninstall" in result.stdout
+    assert "--purge" in result.stdout
+
     result = root.run(["bash", INSTALL, "--frobnicate"])
     assert result.returncode == 1
     assert "unknown argument '--frobnicate'" in result.stderr
@@ -220,7 +229,13 @@ def upgrade(root: Chroot) -> None:
 
 
 def change_token(root: Chroot) -> None:
-    install(root, env={"TELEGRAM_BOT_TOKEN": NEW_TOKEN})
+    """Without a token in the environment but with a terminal, the script asks, and does not echo it."""
+    (root.path("/etc/calfbot/telegram_bot_token")).unlink()
+    code, shown = root.run_in_terminal(["bash", INSTALL], prompt="Telegram bot token", answer=NEW_TOKEN, env=QUICK)
+    assert code == 0, shown
+    assert "Telegram bot token (from @BotFather; it is not shown): " in shown
+    assert NEW_TOKEN not in shown
+    assert "stored the bot token" in shown
     token_file = root.path("/etc/calfbot/telegram_bot_token")
     assert token_file.read_text(encoding="utf-8") == NEW_TOKEN + "\n"
     assert mode_of(token_file) == (0o600, 0, 0)
