@@ -231,23 +231,33 @@ install_units() {
     systemctl daemon-reload
 }
 
+# On an upgrade the old version stops before the new one migrates the
+# database (a few seconds without the bot; updates wait at Telegram).
+WAS_RUNNING=0
+stop_for_upgrade() {
+    if systemctl is-active --quiet "$SERVICE"; then
+        WAS_RUNNING=1
+        say "stopping $SERVICE for the upgrade"
+        systemctl stop "$SERVICE"
+    fi
+}
+
 migrate() {
     say "migrating the database"
-    "$ADMIN_COMMAND" db upgrade || die "calfbot db upgrade failed (see above): check DATABASE_URL in $ENV_FILE"
+    if ! "$ADMIN_COMMAND" db upgrade; then
+        [ "$WAS_RUNNING" -eq 0 ] || say "$SERVICE stays stopped: fix the cause and run me again"
+        die "calfbot db upgrade failed (see above): check DATABASE_URL in $ENV_FILE"
+    fi
 }
 
 # --- the service ---------------------------------------------------------------
 
 start_service() {
-    local was_active=0
-    if systemctl is-active --quiet "$SERVICE"; then
-        was_active=1
-    fi
+    # A unit that gave up (start-limit-hit) or waits to restart starts afresh.
     systemctl reset-failed "$SERVICE" 2>/dev/null || true
     systemctl enable --now "$SERVICE" "$TIMER"
-    if [ "$was_active" -eq 1 ]; then
-        systemctl restart "$SERVICE"
-        say "restarted $SERVICE on the new version"
+    if [ "$WAS_RUNNING" -eq 1 ]; then
+        say "started $SERVICE on the new version"
     else
         say "enabled and started $SERVICE and $TIMER"
     fi
@@ -281,6 +291,7 @@ install_or_upgrade() {
     install_release
     install_admin_command
     install_units
+    stop_for_upgrade
     migrate
     start_service
     watch_service

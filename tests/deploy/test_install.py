@@ -186,7 +186,7 @@ def fresh_install(root: Chroot) -> None:
     assert "daemon-reload" in calls
     assert "enable --now calfbot.service calfbot-backup.timer" in calls
     assert calls.index("daemon-reload") < calls.index("enable --now calfbot.service calfbot-backup.timer")
-    assert "restart calfbot.service" not in calls
+    assert "stop calfbot.service" not in calls  # nothing to stop on a fresh install
     assert not root.path(JOURNALCTL_LOG).exists()  # only read when the service fails
 
     # The admin command runs as the service, with its token as a credential, and leaves no copy.
@@ -225,7 +225,10 @@ def upgrade(root: Chroot) -> None:
     assert after_release != before_release
     assert root.path(f"/opt/calfbot/{before_release}").is_dir()  # the previous release stays for a rollback
     calls = systemctl_calls(root)[calls_before:]
-    assert "restart calfbot.service" in calls  # it was running: now on the new code
+    # It was running: stopped before the migration, started on the new code after it.
+    stop = calls.index("stop calfbot.service")
+    assert calls.index("enable --now calfbot.service calfbot-backup.timer", stop) > stop
+    assert "started calfbot.service on the new version" in output
 
 
 def change_token(root: Chroot) -> None:

@@ -4,8 +4,9 @@ A Debian 12 root booted with systemd-nspawn (``machine.py``): install.sh runs
 with the real systemctl, so the hardened calfbot.service really starts the
 bot, which gets its token through LoadCredential= and talks to the repo's fake
 Bot API server on 127.0.0.1 (the machine shares the host's network). Then:
-the bot answers /start; the sandbox is in force on its process; it stops
-cleanly within TimeoutStopSec; a token Telegram rejects makes install.sh
+the bot answers /start; the sandbox is in force on its process; an upgrade
+stops, migrates and starts it on the new code; it stops cleanly within
+TimeoutStopSec; a token Telegram rejects makes install.sh
 fail with the journal's reason; --purge removes the units.
 """
 
@@ -102,6 +103,20 @@ async def test_install_runs_the_hardened_service_under_systemd(machine: Machine)
         journal = (await run(machine, "journalctl", "--unit=calfbot.service", "--output=cat", "--no-pager")).stdout
         assert "calfbot starting (polling)" in journal
         assert api.token not in journal
+
+        # An upgrade of the running bot: stopped, migrated, started on the new release.
+        release = machine.path("/opt/calfbot/venv").readlink()
+        mark = api.mark()
+        result = await run(machine, "bash", INSTALL)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, output
+        assert "stopping calfbot.service for the upgrade" in output
+        assert "started calfbot.service on the new version" in output
+        assert machine.path("/opt/calfbot/venv").readlink() != release
+        assert await show(machine, "calfbot.service", "MainPID") != pid
+        await api.wait_for("getUpdates", after=mark, timeout=60)
+        api.say(CHAT, "/today")
+        await api.wait_for("sendMessage", predicate=from_chat, after=mark, timeout=30)
 
         # A clean stop: SIGTERM, exit 0, well within TimeoutStopSec.
         started = time.monotonic()
