@@ -66,7 +66,12 @@ class LedgerWriter:
         if self._finisher is not None:
             await asyncio.gather(self._finisher, return_exceptions=True)
             self._finisher = None
-        await self.flush()
+        try:
+            await self.flush()
+        except Exception:
+            # The messages went out; their rows stay ``sending`` and read ``uncertain``
+            # at the next start: never sent twice.
+            log.exception("%d sent messages could not be recorded at shutdown", len(self._outcomes))
 
     # --- sending: group commit ---------------------------------------------------------------
 
