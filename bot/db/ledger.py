@@ -221,8 +221,8 @@ async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime
     """Reserve up to ``limit`` due pending rows for this process until ``claimed_until``.
 
     The rows stay ``pending``: a crash before they are sent loses nothing, the
-    reservation simply runs out. ``mark_sending`` takes each one just before
-    its API call.
+    reservation simply runs out. ``mark_sending_many`` takes each one just
+    before its API call.
     """
     dialect = session.get_bind().dialect.name
     chosen = (
@@ -281,30 +281,14 @@ async def release(session: AsyncSession, delivery_ids: Sequence[int], *, now: da
         )
 
 
-async def mark_sending(session: AsyncSession, delivery_id: int, *, now: datetime, lease_until: datetime) -> bool:
-    """``pending -> sending`` for one reserved row, committed by the caller before the API call.
-
-    False if the row is no longer pending (another process took it after the
-    reservation ran out): then this process must not send it.
-    """
-    result = await session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, Delivery.state == State.PENDING.value)
-        .values(
-            state=State.SENDING.value,
-            lease_until=lease_until,
-            claimed_until=None,
-            attempts=Delivery.attempts + 1,
-            updated_at=now,
-        )
-    )
-    return rowcount(result) == 1
-
-
 async def mark_sending_many(
     session: AsyncSession, delivery_ids: Sequence[int], *, now: datetime, lease_until: datetime
 ) -> set[int]:
-    """``mark_sending`` for many rows in one statement; returns the ids this process may send."""
+    """``pending -> sending`` for reserved rows, committed by the caller before their API calls.
+
+    Returns the ids this process may send: a row no longer pending (another
+    process took it after the reservation ran out) must not be sent here.
+    """
     if not delivery_ids:
         return set()
     result = await session.execute(
@@ -374,12 +358,7 @@ async def finish(
     error: str | None = None,
 ) -> None:
     """Record a final state (sent, failed, blocked or uncertain)."""
-    values: dict[str, Any] = {"state": state.value, "updated_at": now, "lease_until": None}
-    if message_id is not None:
-        values["message_id"] = message_id
-    if error is not None:
-        values["last_error"] = error[:300]
-    await session.execute(update(Delivery).where(Delivery.id == delivery_id).values(**values))
+    await finish_many(session, [Outcome(delivery_id, state, message_id, error)], now=now)
 
 
 async def retry_later(

@@ -33,12 +33,13 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import make_url
@@ -57,6 +58,7 @@ from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, make_request
 FIRST_CHAT = 1_000_000
 MAX_RATE = 1000.0
 STALL = 60.0  # seconds without progress before giving up on rows stuck in sending
+T = TypeVar("T")
 # (arrival time on the monotonic clock, chat id, answered ok) of each sendMessage.
 Arrival = tuple[float, int | None, bool]
 
@@ -147,6 +149,29 @@ async def _states(sessions: SessionFactory) -> dict[str, int]:
     async with sessions() as session:
         rows = await session.execute(select(Delivery.state, func.count()).group_by(Delivery.state))
     return {str(state): int(n) for state, n in rows}
+
+
+def with_fake_server(latency: float, work: Callable[[str, str], T]) -> tuple[T, list[Arrival]]:
+    """Run ``work(base_url, token)`` against a fresh fake Bot API in a child process; its result and the arrivals."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    fake = context.Process(target=_serve_fake, args=(latency, child), name="fake-bot-api", daemon=True)
+    fake.start()
+    try:
+        if not parent.poll(60):
+            raise SystemExit("the fake Bot API did not start within 60 s")
+        base_url, token = parent.recv()
+        result = work(base_url, token)
+        parent.send("stop")
+        if not parent.poll(60):
+            raise SystemExit("the fake Bot API did not report its requests within 60 s")
+        arrivals: list[Arrival] = parent.recv()
+    finally:
+        fake.join(timeout=10)
+        if fake.is_alive():
+            fake.kill()
+            fake.join()
+    return result, arrivals
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -281,25 +306,9 @@ def run(args: argparse.Namespace) -> Result:
     logging.getLogger().addHandler(tally)
     with tempfile.TemporaryDirectory(prefix="calfbot-bench-") as scratch:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
-        parent, child = multiprocessing.get_context("spawn").Pipe()
-        fake = multiprocessing.get_context("spawn").Process(
-            target=_serve_fake, args=(args.latency, child), name="fake-bot-api", daemon=True
+        (wall, cpu, states, errors, workers), arrivals = with_fake_server(
+            args.latency, lambda base_url, token: asyncio.run(_deliver(args, url, base_url, token))
         )
-        fake.start()
-        try:
-            if not parent.poll(60):
-                raise SystemExit("the fake Bot API did not start within 60 s")
-            base_url, token = parent.recv()
-            wall, cpu, states, errors, workers = asyncio.run(_deliver(args, url, base_url, token))
-            parent.send("stop")
-            if not parent.poll(60):
-                raise SystemExit("the fake Bot API did not report its requests within 60 s")
-            arrivals: list[Arrival] = parent.recv()
-        finally:
-            fake.join(timeout=10)
-            if fake.is_alive():
-                fake.kill()
-                fake.join()
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     ok = sorted((at, chat) for at, chat, good in arrivals if good)
     times = [at for at, _ in ok]

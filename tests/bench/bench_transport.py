@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
 import os
 import statistics
 import sys
@@ -46,7 +45,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import CalfBot
 from bot.transport import TRANSPORTS, Transport, make_request
-from tests.bench.bench_delivery import Arrival, _serve_fake
+from tests.bench.bench_delivery import with_fake_server
 
 MODES = ("message", "raw")
 FIRST_CHAT = 2_000_000
@@ -118,24 +117,10 @@ async def _send_all(base_url: str, token: str, transport: Transport, mode: str, 
 
 def run_once(transport: Transport, mode: str, messages: int, in_flight: int, latency: float) -> Run:
     """One run against a fresh fake Bot API in a child process."""
-    context = multiprocessing.get_context("spawn")
-    parent, child = context.Pipe()
-    fake = context.Process(target=_serve_fake, args=(latency, child), name="fake-bot-api", daemon=True)
-    fake.start()
-    try:
-        if not parent.poll(60):
-            raise SystemExit("the fake Bot API did not start within 60 s")
-        base_url, token = parent.recv()
-        run = asyncio.run(_send_all(base_url, token, transport, mode, messages, in_flight))
-        parent.send("stop")
-        if not parent.poll(60):
-            raise SystemExit("the fake Bot API did not report its requests within 60 s")
-        arrivals: list[Arrival] = parent.recv()
-    finally:
-        fake.join(timeout=10)
-        if fake.is_alive():
-            fake.kill()
-            fake.join()
+    run, arrivals = with_fake_server(
+        latency,
+        lambda base_url, token: asyncio.run(_send_all(base_url, token, transport, mode, messages, in_flight)),
+    )
     return Run(run.wall, run.cpu, sum(1 for _, _, good in arrivals if good))
 
 
