@@ -25,6 +25,7 @@ from bot.domain import Catalog
 from bot.faq_search import FaqIndex
 from bot.handlers.context import DEPS_KEY, BotApplication, BotContext, Deps
 from bot.health import HealthServer
+from bot.heap import freeze_startup_objects
 from bot.metrics import Metrics
 from bot.replies import COMMANDS
 from bot.transport import make_request
@@ -165,6 +166,7 @@ async def reload_content(app: BotApplication) -> str | None:
     index = await asyncio.to_thread(FaqIndex, catalog)
     app.bot_data[DEPS_KEY] = dataclasses.replace(current_deps(app), catalog=catalog, faq_index=index)
     log.info("content reloaded from %s: %d exercises", directory, len(catalog.exercises))
+    freeze_startup_objects()
     return None
 
 
@@ -185,6 +187,8 @@ async def _post_init(app: BotApplication) -> None:
     health = app.bot_data.get(HEALTH_KEY)
     if isinstance(health, HealthServer):
         await health.start()
+    # Everything alive now lives as long as the process: keep full collections off it.
+    freeze_startup_objects()
     engine = delivery_engine(app)
     if engine is None:
         return

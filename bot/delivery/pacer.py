@@ -14,6 +14,11 @@ while letting it catch up. Both limits are checked against the times senders
 really went, as a last guard: at most ``rate`` sends in any ``1 + MARGIN`` s,
 and one per chat ``PER_CHAT_INTERVAL`` after the chat's last request was
 answered (``finished``): until the answer, Telegram may not have seen it yet.
+
+A send counts from when it is really written to Telegram's connection when
+the transport reports that (``written``; see :mod:`bot.transport.written`):
+until then it counts as inside every window. Without such reports it counts
+from ``go``.
 """
 
 from __future__ import annotations
@@ -37,6 +42,28 @@ _WINDOW = 1.0
 _PRUNE_ABOVE = 50_000
 
 
+class Send:
+    """One send let go by ``SendPacer.go``; tell the pacer when it is written, or that it is over."""
+
+    __slots__ = ("_open", "_pacer")
+
+    def __init__(self, pacer: SendPacer | None) -> None:
+        self._pacer = pacer  # None: counted at go already
+        self._open = pacer is not None
+
+    def written(self) -> None:
+        """The request is being handed to the socket now: count it from this moment."""
+        if self._open and self._pacer is not None:
+            self._open = False
+            self._pacer._written()
+
+    def over(self) -> None:
+        """Answered or failed; if it was never written, Telegram never saw it: it counts nowhere."""
+        if self._open and self._pacer is not None:
+            self._open = False
+            self._pacer._unwritten -= 1
+
+
 class SendPacer:
     """Hands out send slots; every sender awaits ``acquire`` before each API call."""
 
@@ -46,6 +73,7 @@ class SendPacer:
         *,
         time: Callable[[], float],
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        writes_reported: bool = False,
     ) -> None:
         if rate <= 0:
             raise ValueError("the send rate must be positive")
@@ -61,6 +89,9 @@ class SendPacer:
         self._chat_next: dict[int, float] = {}
         # The latest real sends, as many as one window may hold.
         self._sent: deque[float] = deque(maxlen=max(1, math.floor(rate)))
+        # With writes reported, sends let go but not yet written: inside every window.
+        self._writes_reported = writes_reported
+        self._unwritten = 0
 
     def pause(self, seconds: float) -> None:
         """Stop every sender for ``seconds`` (flood control)."""
@@ -89,11 +120,12 @@ class SendPacer:
             if not self.paused:
                 return slot
 
-    async def go(self, chat_id: int, slot: float) -> None:
+    async def go(self, chat_id: int, slot: float) -> Send:
         """The last step before the API call: wait for the slot, check both limits, then count this send.
 
         From the last check to the record there is no await: for the event
-        loop they are one step.
+        loop they are one step. The caller reports the returned ``Send``
+        written (if the transport can) and over.
         """
         held: float | None = None  # this sender's place in line, once it has waited
         while True:
@@ -104,20 +136,21 @@ class SendPacer:
                 continue
             at = max(slot, self._ready_at(chat_id), held if held is not None else self._reserved + self._spacing)
             if at <= now:
-                self._record(chat_id)
-                return
+                return self._record(chat_id)
             # Hold a place: senders waiting together leave one by one instead
             # of all waking for the same instant (a thundering herd).
             held = at
             self._reserved = max(self._reserved, at)
             await self._sleep(at - now)
 
-    def finished(self, chat_id: int) -> None:
+    def finished(self, chat_id: int, send: Send | None = None) -> None:
         """Call when the request to ``chat_id`` has been answered (or has failed).
 
         Telegram may have received it at any moment until then, so the chat's
         next send waits a full interval from now.
         """
+        if send is not None:
+            send.over()
         ready = self._time() + PER_CHAT_INTERVAL
         if ready > self._chat_next.get(chat_id, 0.0):
             self._chat_next[chat_id] = ready
@@ -125,14 +158,28 @@ class SendPacer:
     def _ready_at(self, chat_id: int) -> float:
         """The earliest time a send to ``chat_id`` keeps both limits, given the real sends so far."""
         ready = max(self._chat_next.get(chat_id, 0.0), self._last_go + self._spacing)
-        if len(self._sent) == self._sent.maxlen:
-            ready = max(ready, self._sent[0] + _WINDOW * (1.0 + MARGIN))
+        # This send and the unwritten ones are in the window; so may be at most
+        # ``capacity - unwritten - 1`` of the written: the one before those must be a window old.
+        capacity = self._sent.maxlen or 1
+        room = capacity - self._unwritten
+        if room <= 0:
+            return max(ready, self._time() + self._gap)  # every place taken by unwritten sends
+        if len(self._sent) >= room:
+            ready = max(ready, self._sent[-room] + _WINDOW * (1.0 + MARGIN))
         return ready
 
-    def _record(self, chat_id: int) -> None:
+    def _record(self, chat_id: int) -> Send:
         now = self._time()
         self._last_go = now
-        self._sent.append(now)
         self._chat_next[chat_id] = now + PER_CHAT_INTERVAL * (1.0 + MARGIN)
         if len(self._chat_next) > _PRUNE_ABOVE:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if self._writes_reported:
+            self._unwritten += 1
+            return Send(self)
+        self._sent.append(now)
+        return Send(None)
+
+    def _written(self) -> None:
+        self._unwritten -= 1
+        self._sent.append(self._time())

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import os
@@ -47,20 +48,24 @@ from sqlalchemy.engine import make_url
 from bot.app import REPLY_CONNECTIONS, CalfBot, utc_now
 from bot.content import load_catalog
 from bot.content.location import default_content_dir
+from bot.db import announcements
 from bot.db.engine import SessionFactory, create_engine, describe_url, session_factory
 from bot.db.migrate import upgrade
-from bot.db.models import Delivery, Pause, Subscriber, Workout
+from bot.db.models import Announcement, Delivery, Pause, Subscriber, Workout
 from bot.delivery.engine import FREE_RATE, DeliveryEngine, DeliverySettings
+from bot.heap import freeze_startup_objects
 from bot.schedule import local_date_of
 from bot.timezones import zone_info
-from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, make_request
+from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, Transport, make_request
 
 FIRST_CHAT = 1_000_000
 MAX_RATE = 1000.0
+ANNOUNCEMENT = (
+    "<b>Calf challenge week!</b> Seven days, one extra set of single-leg raises a day."
+    " Reply /today to see yours, and /done when it is done."
+)
 STALL = 60.0  # seconds without progress before giving up on rows stuck in sending
 T = TypeVar("T")
-# (arrival time on the monotonic clock, chat id, answered ok) of each sendMessage.
-Arrival = tuple[float, int | None, bool]
 
 
 class LogTally(logging.Handler):
@@ -83,17 +88,50 @@ class LogTally(logging.Handler):
 
 
 def _serve_fake(latency: float, conn: Connection) -> None:
-    """Child process: run FakeBotApi; send its base URL and token; on any message, send the arrivals and exit."""
+    """Child process: run FakeBotApi; send its base URL and token; on a warm-up figure, send the arrival figures."""
+    # The fake stands in for Telegram's own machines: its full garbage collections
+    # (70 to 170 ms over 20,000 requests) held up reading requests, which then
+    # counted as arriving together. Up to 10**6 middle collections before a full one.
+    gc.set_threshold(700, 10, 1_000_000)
     asyncio.run(_fake_main(latency, conn))
 
 
 async def _fake_main(latency: float, conn: Connection) -> None:
-    from tests.fakes.bot_api_server import FakeBotApi  # noqa: PLC0415 - only the child needs aiohttp
+    from tests.fakes.bot_api_server import FakeBotApi, RecordedRequest  # noqa: PLC0415 - only the child needs aiohttp
 
-    async with FakeBotApi(latency=latency) as api:
+    times: list[float] = []
+    per_chat: Counter[int | None] = Counter()
+
+    def arrived(request: RecordedRequest) -> None:
+        if request.method == "sendMessage" and request.ok:
+            times.append(request.at)
+            per_chat[request.chat_id] += 1
+
+    async with FakeBotApi(latency=latency, on_request=arrived, keep_messages=False) as api:
         conn.send((api.base_url, api.token))
-        await asyncio.get_running_loop().run_in_executor(None, conn.recv)
-        conn.send([(r.at, r.chat_id, r.ok) for r in api.calls("sendMessage")])
+        warmup = await asyncio.get_running_loop().run_in_executor(None, conn.recv)
+        conn.send(Arrivals.of(sorted(times), per_chat, warmup))
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """What the fake saw: successful sendMessage requests, their rates, the busiest second, duplicates."""
+
+    delivered: int
+    sustained: float
+    overall: float
+    max_per_second: int
+    duplicates: int
+
+    @classmethod
+    def of(cls, times: Sequence[float], per_chat: Counter[int | None], warmup: float) -> Arrivals:
+        return cls(
+            delivered=len(times),
+            sustained=sustained_rate(times, warmup),
+            overall=(len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan"),
+            max_per_second=max_in_window(times),
+            duplicates=sum(1 for n in per_chat.values() if n > 1),
+        )
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -106,17 +144,18 @@ def _zone_for(now: datetime, minutes: float) -> str:
     return "UTC" if clock_time(0, 5) <= local <= end else "Etc/GMT-12"
 
 
-async def _prepare(sessions: SessionFactory, count: int, now: datetime, zone: str, *, wipe: bool) -> None:
-    """Add ``count`` active subscribers whose send time was a minute ago."""
+async def _prepare(sessions: SessionFactory, count: int, now: datetime, zone: str, *, wipe: bool, due: bool) -> None:
+    """Add ``count`` active subscribers whose send time was a minute ago (``due``), else is tomorrow."""
     async with sessions.begin() as session:
         existing = await session.scalar(select(func.count()).select_from(Subscriber))
         if existing and not wipe:
             raise SystemExit(f"the database already holds {existing} subscribers: pass --wipe to delete every row")
-        for table in (Delivery, Pause, Workout, Subscriber):
+        for table in (Delivery, Announcement, Pause, Workout, Subscriber):
             await session.execute(delete(table))
-    due = (now - timedelta(minutes=1)).replace(second=0, microsecond=0)
-    local = due.astimezone(zone_info(zone))
-    day = local_date_of(due, zone)
+    sent_at = (now - timedelta(minutes=1)).replace(second=0, microsecond=0)
+    local = sent_at.astimezone(zone_info(zone))
+    day = local_date_of(sent_at, zone)
+    next_send = sent_at if due else sent_at + timedelta(days=1)
     step = 5000
     for first in range(0, count, step):
         rows = [
@@ -129,7 +168,7 @@ async def _prepare(sessions: SessionFactory, count: int, now: datetime, zone: st
                 "timezone": zone,
                 "program_start": day,
                 "seed": secrets.token_hex(8),
-                "next_send_at": due,
+                "next_send_at": next_send,
             }
             for n in range(first, min(count, first + step))
         ]
@@ -151,7 +190,7 @@ async def _states(sessions: SessionFactory) -> dict[str, int]:
     return {str(state): int(n) for state, n in rows}
 
 
-def with_fake_server(latency: float, work: Callable[[str, str], T]) -> tuple[T, list[Arrival]]:
+def with_fake_server(latency: float, work: Callable[[str, str], T], *, warmup: float = 0.0) -> tuple[T, Arrivals]:
     """Run ``work(base_url, token)`` against a fresh fake Bot API in a child process; its result and the arrivals."""
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
@@ -162,10 +201,10 @@ def with_fake_server(latency: float, work: Callable[[str, str], T]) -> tuple[T, 
             raise SystemExit("the fake Bot API did not start within 60 s")
         base_url, token = parent.recv()
         result = work(base_url, token)
-        parent.send("stop")
-        if not parent.poll(60):
-            raise SystemExit("the fake Bot API did not report its requests within 60 s")
-        arrivals: list[Arrival] = parent.recv()
+        parent.send(warmup)
+        if not parent.poll(120):
+            raise SystemExit("the fake Bot API did not report its requests within 120 s")
+        arrivals: Arrivals = parent.recv()
     finally:
         fake.join(timeout=10)
         if fake.is_alive():
@@ -199,9 +238,12 @@ def sustained_rate(times: Sequence[float], warmup: float) -> float:
 
 @dataclass(frozen=True)
 class Result:
+    kind: str
+    transport: str
     database: str
     subscribers: int
     rate: float
+    paid: bool
     latency: float
     workers: int
     delivered: int
@@ -217,53 +259,94 @@ class Result:
     log: dict[str, int]
 
 
-def print_table(result: Result) -> None:
-    columns = [
-        ("db", result.database),
-        ("N", str(result.subscribers)),
-        ("rate", f"{result.rate:g}"),
-        ("RTT s", f"{result.latency:g}"),
-        ("workers", str(result.workers)),
-        ("sent", str(result.delivered)),
-        ("wall s", f"{result.seconds:.1f}"),
-        ("msg/s", f"{result.sustained:.2f}"),
-        ("msg/s all", f"{result.overall:.2f}"),
-        ("max/1s", str(result.max_per_second)),
-        ("CPU ms/msg", f"{result.cpu_ms_per_message:.2f}"),
-        ("RSS MB", f"{result.peak_rss_mb:.0f}"),
-        ("dups", str(result.duplicates)),
+def print_table(results: Sequence[Result]) -> None:
+    """One row per run, then each run's ledger, errors and log lines."""
+    names = ["mode", "backend", "db", "kind", "N", "RTT s", "workers", "sent", "wall s"]
+    names += ["msg/s", "msg/s all", "max/1s", "CPU ms/msg", "RSS MB", "dups"]
+    rows = [
+        [
+            f"{'paid' if r.paid else 'free'} {r.rate:g}/s",
+            r.transport,
+            r.database,
+            r.kind,
+            str(r.subscribers),
+            f"{r.latency:g}",
+            str(r.workers),
+            str(r.delivered),
+            f"{r.seconds:.1f}",
+            f"{r.sustained:.2f}",
+            f"{r.overall:.2f}",
+            str(r.max_per_second),
+            f"{r.cpu_ms_per_message:.2f}",
+            f"{r.peak_rss_mb:.0f}",
+            str(r.duplicates),
+        ]
+        for r in results
     ]
-    widths = [max(len(name), len(value)) for name, value in columns]
-    print(" | ".join(name.rjust(w) for (name, _), w in zip(columns, widths, strict=True)))
+    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(names)]
+    print(" | ".join(name.rjust(w) for name, w in zip(names, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
-    print(" | ".join(value.rjust(w) for (_, value), w in zip(columns, widths, strict=True)))
-    print(f"ledger: {result.states}; Telegram errors: {result.errors or 'none'}")
-    for line, count in sorted(result.log.items(), key=lambda item: -item[1]):
-        print(f"log: {count} x {line}")
+    for row in rows:
+        print(" | ".join(value.rjust(w) for value, w in zip(row, widths, strict=True)))
+    for r in results:
+        print(f"{r.transport}, N={r.subscribers}: ledger {r.states}; Telegram errors: {r.errors or 'none'}")
+        for line, count in sorted(r.log.items(), key=lambda item: -item[1]):
+            print(f"  log: {count} x {line}")
 
 
 # --- the run -----------------------------------------------------------------------------------
 
 
+def _seed(url: str, subscribers: int, now: datetime, zone: str, *, due: bool, wipe: bool) -> None:
+    """Child process: migrate and add the subscribers, so the bot's peak RSS holds none of it."""
+
+    async def main() -> None:
+        db = create_engine(url)
+        try:
+            await upgrade(db)
+            await _prepare(session_factory(db), subscribers, now, zone, wipe=wipe, due=due)
+        finally:
+            await db.dispose()
+
+    asyncio.run(main())
+
+
+def seed(url: str, subscribers: int, now: datetime, zone: str, *, due: bool, wipe: bool) -> None:
+    """Run :func:`_seed` in a child process; raise if it fails."""
+    context = multiprocessing.get_context("spawn")
+    seeder = context.Process(target=_seed, args=(url, subscribers, now, zone), kwargs={"due": due, "wipe": wipe})
+    seeder.start()
+    seeder.join()
+    if seeder.exitcode != 0:
+        raise SystemExit(f"seeding {subscribers} subscribers failed (exit {seeder.exitcode})")
+
+
+async def _enqueue(engine: DeliveryEngine, sessions: SessionFactory, kind: str) -> int:
+    """The daily tick, or an announcement confirmed by an admin and enqueued as calfbot does."""
+    if kind == "daily":
+        return await engine.tick()
+    await engine.tick()  # nobody is due: the catch-up tick finds nothing
+    async with sessions.begin() as session:
+        draft = await announcements.create_draft(session, text=ANNOUNCEMENT, admin_id=1, now=utc_now())
+        await announcements.confirm(session, draft.id, now=utc_now())
+    return await engine.enqueue_announcements()
+
+
 async def _deliver(
-    args: argparse.Namespace, url: str, base_url: str, token: str
+    args: argparse.Namespace, transport: Transport, subscribers: int, url: str, base_url: str, token: str
 ) -> tuple[float, float, dict[str, int], dict[str, int], int]:
-    """Seed, then tick and deliver until the ledger settles: (wall s, CPU s, states, errors, workers)."""
+    """Tick (or announce) and deliver until the ledger settles: (wall s, CPU s, states, errors, workers)."""
     settings = DeliverySettings(
         rate=args.rate, paid_broadcast=args.paid, concurrency=args.concurrency, idle_poll=args.idle_poll
     )
     catalog = load_catalog(default_content_dir())
     db = create_engine(url)
     try:
-        await upgrade(db)
         sessions = session_factory(db)
-        now = utc_now()
-        zone = _zone_for(now, args.subscribers / args.rate / 60 * 1.5)
-        await _prepare(sessions, args.subscribers, now, zone, wipe=args.wipe)
         bot = CalfBot(
             token,
             base_url=base_url,
-            request=make_request(args.transport, pool_size=settings.workers() + REPLY_CONNECTIONS),
+            request=make_request(transport, pool_size=settings.workers() + REPLY_CONNECTIONS),
         )
         async with bot:
             fatal: list[str] = []
@@ -275,11 +358,12 @@ async def _deliver(
                 settings=settings,
                 on_fatal=fatal.append,
             )
+            freeze_startup_objects()  # as calfbot does once started
             wall, cpu = time.perf_counter(), time.process_time()
             await engine.start()
-            created = await engine.tick()
-            if created != args.subscribers:
-                raise SystemExit(f"the tick enqueued {created} of {args.subscribers} subscribers")
+            created = await _enqueue(engine, sessions, args.kind)
+            if created != subscribers:
+                raise SystemExit(f"{args.kind}: {created} of {subscribers} subscribers enqueued")
             next_report = wall + 10
             last, last_change = -1, wall
             while (left := await _unsettled(sessions)) and not fatal:
@@ -301,36 +385,59 @@ async def _deliver(
         await db.dispose()
 
 
-def run(args: argparse.Namespace) -> Result:
+def run(args: argparse.Namespace, transport: Transport, subscribers: int) -> Result:
+    """One run in a child process of its own, so each row's peak RSS is its own."""
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    runner = context.Process(target=_run_child, args=(args, transport, subscribers, child), name="bench-bot")
+    runner.start()
+    try:
+        while not parent.poll(1):
+            if not runner.is_alive():
+                raise SystemExit(f"the {transport} run failed (exit {runner.exitcode})")
+        result: Result = parent.recv()
+    finally:
+        runner.join()
+    return result
+
+
+def _run_child(args: argparse.Namespace, transport: Transport, subscribers: int, conn: Connection) -> None:
+    os.environ.setdefault("PTB_TIMEDELTA", "true")  # as `calfbot` does: RetryAfter.retry_after is a timedelta
     tally = LogTally()
     logging.getLogger().addHandler(tally)
     with tempfile.TemporaryDirectory(prefix="calfbot-bench-") as scratch:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'bench.db'}"
+        now = utc_now()
+        zone = _zone_for(now, subscribers / args.rate / 60 * 1.5)
+        seed(url, subscribers, now, zone, due=args.kind == "daily", wipe=args.wipe or args.database_url is not None)
         (wall, cpu, states, errors, workers), arrivals = with_fake_server(
-            args.latency, lambda base_url, token: asyncio.run(_deliver(args, url, base_url, token))
+            args.latency,
+            lambda base_url, token: asyncio.run(_deliver(args, transport, subscribers, url, base_url, token)),
+            warmup=args.warmup,
         )
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    ok = sorted((at, chat) for at, chat, good in arrivals if good)
-    times = [at for at, _ in ok]
-    per_chat = Counter(chat for _, chat in ok)
-    delivered = len(ok)
-    return Result(
-        database=make_url(url).get_backend_name(),
-        subscribers=args.subscribers,
-        rate=args.rate,
-        latency=args.latency,
-        workers=workers,
-        delivered=delivered,
-        seconds=wall,
-        sustained=sustained_rate(times, args.warmup),
-        overall=(delivered - 1) / (times[-1] - times[0]) if delivered > 1 else float("nan"),
-        max_per_second=max_in_window(times),
-        cpu_ms_per_message=cpu * 1000 / max(delivered, 1),
-        peak_rss_mb=peak_rss_mb,
-        duplicates=sum(1 for n in per_chat.values() if n > 1),
-        states=states,
-        errors=errors,
-        log=dict(tally.counts),
+    conn.send(
+        Result(
+            kind=args.kind,
+            transport=transport,
+            database=make_url(url).get_backend_name(),
+            subscribers=subscribers,
+            rate=args.rate,
+            paid=args.paid,
+            latency=args.latency,
+            workers=workers,
+            delivered=arrivals.delivered,
+            seconds=wall,
+            sustained=arrivals.sustained,
+            overall=arrivals.overall,
+            max_per_second=arrivals.max_per_second,
+            cpu_ms_per_message=cpu * 1000 / max(arrivals.delivered, 1),
+            peak_rss_mb=peak_rss_mb,
+            duplicates=arrivals.duplicates,
+            states=states,
+            errors=errors,
+            log=dict(tally.counts),
+        )
     )
 
 
@@ -355,7 +462,22 @@ def _parser() -> argparse.ArgumentParser:
         "--database-url", help="e.g. postgresql+asyncpg://user@host/db (default: a SQLite file in a temp dir)"
     )
     parser.add_argument(
-        "--transport", choices=TRANSPORTS, default=DEFAULT_TRANSPORT, help=f"default {DEFAULT_TRANSPORT}, as calfbot"
+        "--transports",
+        nargs="+",
+        choices=TRANSPORTS,
+        default=[DEFAULT_TRANSPORT],
+        help=f"one table row each (default {DEFAULT_TRANSPORT}, as calfbot); httpx is PTB's stock backend",
+    )
+    parser.add_argument(
+        "--stock-subscribers",
+        type=int,
+        help="subscribers for the rows of other transports than the default (httpx is slow; default: --subscribers)",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("daily", "announcement"),
+        default="daily",
+        help="daily: everyone is due and the tick enqueues; announcement: an admin's broadcast to everyone",
     )
     parser.add_argument("--wipe", action="store_true", help="delete every subscriber and ledger row first")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -364,17 +486,24 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    # As `calfbot` does: RetryAfter.retry_after is a timedelta (and PTB does not warn).
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
     if args.subscribers < 1:
         raise SystemExit("--subscribers must be at least 1")
     if not 0 < args.rate <= MAX_RATE or (args.rate > FREE_RATE and not args.paid):
         raise SystemExit(f"--rate must be above 0 and at most {FREE_RATE:g} (or {MAX_RATE:g} with --paid)")
-    if not args.quiet:
-        where = describe_url(args.database_url) if args.database_url else "a temporary SQLite file"
-        estimate = args.subscribers / args.rate
-        print(f"delivering to {args.subscribers} subscribers in {where}: about {estimate:.0f} s", file=sys.stderr)
-    print_table(run(args))
+    results = []
+    for transport in args.transports:
+        subscribers = args.subscribers
+        if transport != DEFAULT_TRANSPORT and args.stock_subscribers:
+            subscribers = args.stock_subscribers
+        if not args.quiet:
+            where = describe_url(args.database_url) if args.database_url else "a temporary SQLite file"
+            print(
+                f"{transport}: {args.kind} delivery to {subscribers} subscribers in {where},"
+                f" about {subscribers / args.rate:.0f} s at best",
+                file=sys.stderr,
+            )
+        results.append(run(args, transport, subscribers))
+    print_table(results)
     return 0
 
 

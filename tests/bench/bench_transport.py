@@ -121,7 +121,7 @@ def run_once(transport: Transport, mode: str, messages: int, in_flight: int, lat
         latency,
         lambda base_url, token: asyncio.run(_send_all(base_url, token, transport, mode, messages, in_flight)),
     )
-    return Run(run.wall, run.cpu, sum(1 for _, _, good in arrivals if good))
+    return Run(run.wall, run.cpu, arrivals.delivered)
 
 
 def _table(rows: list[Row], messages: int, latency: float) -> None:

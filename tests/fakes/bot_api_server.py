@@ -456,7 +456,12 @@ class FakeBotApi:
         bot_first_name: str = "Calf Test Bot",
         latency: float = 0.0,
         port: int = 0,
+        on_request: Callable[[RecordedRequest], None] | None = None,
+        keep_messages: bool = True,
     ) -> None:
+        """``on_request`` takes each request instead of ``requests``; with ``keep_messages``
+        False sent messages are not stored (no edits): both keep a million-message benchmark small.
+        """
         prefix = token.partition(":")[0]
         self.token: Final = token
         self.bot_id: Final = bot_id if bot_id is not None else (int(prefix) if prefix.isdigit() else 123456789)
@@ -493,6 +498,8 @@ class FakeBotApi:
         self._allowed_updates: frozenset[str] = frozenset()
         self._calls: dict[str, int] = {}
         self._record_waiters: list[asyncio.Future[None]] = []
+        self._on_request = on_request
+        self._keep_messages = keep_messages
         self._methods: dict[str, tuple[str, _Handler | None]] = {
             name.lower(): (name, handler)
             for name, handler in {
@@ -684,6 +691,9 @@ class FakeBotApi:
         return "\n".join(lines)
 
     def _record(self, request: RecordedRequest) -> None:
+        if self._on_request is not None:
+            self._on_request(request)
+            return
         self.requests.append(request)
         if self._record_waiters:
             waiters, self._record_waiters = self._record_waiters, []
@@ -1087,7 +1097,8 @@ class FakeBotApi:
             sender=self.bot_user,
             parse_mode=parse_mode if isinstance(parse_mode, str) else None,
         )
-        self.messages.setdefault(target, {})[message.message_id] = message
+        if self._keep_messages:
+            self.messages.setdefault(target, {})[message.message_id] = message
         return message.to_dict()
 
     def _send_document(self, params: dict[str, Any], chat_id: int | None) -> dict[str, Any]:
