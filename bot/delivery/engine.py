@@ -37,7 +37,7 @@ from bot.db import admin, announcements, ledger
 from bot.db.engine import SessionFactory
 from bot.db.ledger import Claim, NewDelivery, Outcome, State
 from bot.delivery.ledger_writer import LedgerWriter
-from bot.delivery.pacer import SendPacer
+from bot.delivery.pacer import FREE_RATE, SendPacer
 from bot.domain import Catalog
 from bot.metrics import Metrics
 from bot.planner import plan_day
@@ -50,7 +50,6 @@ from bot.transport.written import on_written, reports_writes
 log = logging.getLogger(__name__)
 
 # Telegram's free limit; above it, messages are paid broadcasts.
-FREE_RATE = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +123,7 @@ class DeliveryEngine:
         self._on_fatal = on_fatal
         self.status = EngineStatus()
         self.metrics = metrics or Metrics()
+        self._sent_total = self.metrics.deliveries_finished.labels(State.SENT.value)  # once, not per message
         self.fatal: str | None = None
         self._announcing = asyncio.Lock()
         self._pacer = SendPacer(settings.rate, time=time.monotonic, writes_reported=reports_writes(bot.request))
@@ -401,7 +401,7 @@ class DeliveryEngine:
         self.metrics.delivery_delay_seconds.observe(max(0.0, (self._clock() - claim.due_at).total_seconds()))
         # Buffered and written in a batch; a busy database is retried, never turned into ``failed``.
         self._writer.finish(Outcome(claim.id, State.SENT, message_id=message_id))
-        self.metrics.deliveries_finished.labels(State.SENT.value).inc()
+        self._sent_total.inc()
 
     async def _on_error(self, claim: Claim, exc: TelegramError) -> None:  # noqa: PLR0911 - one outcome per error
         """Map a Telegram error to the ledger, as the delivery design says."""
