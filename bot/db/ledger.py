@@ -8,19 +8,34 @@ so its single ``UPDATE ... RETURNING`` is atomic on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    Date,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.dialect import insert, rowcount
 from bot.db.models import Delivery, Subscriber, UTCDateTime
 from bot.db.queries import pauses_of
-from bot.progress import Member
+from bot.progress import Member, PauseSpan
 from bot.schedule import next_send_at
 
 # Daily workout rows, as opposed to announcement rows.
@@ -28,6 +43,8 @@ DAILY = Delivery.announcement_id.is_(None)
 # The table itself, for Core statements on hot paths (no ORM bookkeeping per row).
 _TABLE = cast(Table, Delivery.__table__)
 _DELIVERIES = _TABLE.c
+_SUBSCRIBER_TABLE = cast(Table, Subscriber.__table__)
+_SUBSCRIBERS = _SUBSCRIBER_TABLE.c
 
 
 class State(StrEnum):
@@ -43,14 +60,21 @@ class State(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class DueSubscriber:
-    """An active subscriber whose next send instant has come."""
+    """An active subscriber whose next send instant has come: what the tick plans with.
+
+    Only what planning needs: the ledger row's chat id is read by the INSERT
+    itself, and the program start and seed matter only when a message is rendered.
+    """
 
     id: int
-    chat_id: int
     send_time: time
     timezone: str
     next_send_at: datetime
-    member: Member
+    pauses: tuple[PauseSpan, ...]
+
+    def paused_on(self, day: date) -> bool:
+        """Whether a pause covers ``day`` (then no daily message that day)."""
+        return any(pause.covers(day) for pause in self.pauses)
 
 
 async def due_subscribers(
@@ -60,37 +84,22 @@ async def due_subscribers(
 
     Uses the partial index ``ix_subscribers_due (next_send_at, id) WHERE active``.
     """
+    columns = _SUBSCRIBERS
     query = (
-        select(
-            Subscriber.id,
-            Subscriber.chat_id,
-            Subscriber.send_time,
-            Subscriber.timezone,
-            Subscriber.next_send_at,
-            Subscriber.program_start,
-            Subscriber.seed,
-        )
-        .where(Subscriber.active, Subscriber.next_send_at <= now)
-        .order_by(Subscriber.next_send_at, Subscriber.id)
+        select(columns.id, columns.send_time, columns.timezone, columns.next_send_at)
+        .where(columns.active, columns.next_send_at <= now)
+        .order_by(columns.next_send_at, columns.id)
         .limit(limit)
     )
     if after is not None:
         at, last_id = after
-        query = query.where(
-            or_(Subscriber.next_send_at > at, and_(Subscriber.next_send_at == at, Subscriber.id > last_id))
-        )
+        query = query.where(or_(columns.next_send_at > at, and_(columns.next_send_at == at, columns.id > last_id)))
     rows = (await session.execute(query)).all()
-    pauses = await pauses_of(session, [row.id for row in rows])
+    pauses = await pauses_of(session, [row[0] for row in rows])
+    # Plain tuple unpacking: a page is a thousand rows, and named access costs per row.
     return [
-        DueSubscriber(
-            id=row.id,
-            chat_id=row.chat_id,
-            send_time=row.send_time,
-            timezone=row.timezone,
-            next_send_at=row.next_send_at,
-            member=Member(program_start=row.program_start, seed=row.seed, pauses=pauses.get(row.id, ())),
-        )
-        for row in rows
+        DueSubscriber(subscriber_id, send_time, zone, instant, pauses.get(subscriber_id, ()))
+        for subscriber_id, send_time, zone, instant in rows
     ]
 
 
@@ -113,66 +122,97 @@ async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> di
 
 
 @dataclass(frozen=True, slots=True)
-class NewDelivery:
-    """A ledger row to create."""
+class DailyBatch:
+    """Daily rows to create that share their local date and due instant.
 
-    subscriber_id: int
-    chat_id: int
+    Subscribers due at the same instant with the same send time and zone do
+    (most of a tick's page), so one statement creates them all.
+    """
+
     local_date: date
     due_at: datetime
+    subscriber_ids: Sequence[int]
 
 
-async def enqueue(session: AsyncSession, rows: Sequence[NewDelivery], *, now: datetime) -> int:
-    """Insert pending rows; a (subscriber, date) that already has one is left alone."""
-    if not rows:
-        return 0
-    # Core, one executemany: what is the same for every row is bound once in
-    # the statement, so each row converts only its own five values.
-    values = [
-        {
-            "subscriber_id": row.subscriber_id,
-            "chat_id": row.chat_id,
-            "local_date": row.local_date,
-            "due_at": row.due_at,
-            "not_before": row.due_at,
-        }
-        for row in rows
-    ]
-    statement = (
-        insert(session, _TABLE)
-        .values(
-            subscriber_id=bindparam("subscriber_id"),
-            chat_id=bindparam("chat_id"),
-            local_date=bindparam("local_date"),
-            due_at=bindparam("due_at"),
-            not_before=bindparam("not_before"),
-            state=State.PENDING.value,
-            attempts=0,
-            migrations=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
-        # RETURNING counts the rows created (rowcount is not reliable for executemany on every driver).
-        .returning(_DELIVERIES.id)
-    )
-    result = await session.execute(statement, values)
-    return len(result.all())
+# Ids per ``IN (...)`` list: well under SQLite's and asyncpg's 32,767 bound parameters.
+_IDS_PER_STATEMENT = 5000
+# The ids of an ``IN`` list as one expanding parameter, given at execution: a
+# literal list would be coerced into a bound parameter per id when the
+# statement is built, which costs more than running it.
+_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
 
 
-_SUBSCRIBERS = cast(Table, Subscriber.__table__).c
-_SET_NEXT_SEND = (
-    update(cast(Table, Subscriber.__table__))
-    .where(_SUBSCRIBERS.id == bindparam("b_id"))
-    .values(next_send_at=bindparam("b_next", type_=UTCDateTime()))
-)
+def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    for start in range(0, len(ids), _IDS_PER_STATEMENT):
+        yield ids[start : start + _IDS_PER_STATEMENT]
 
 
-async def set_next_send(session: AsyncSession, instants: Iterable[tuple[int, datetime | None]]) -> None:
-    """Store new next-send instants, many subscribers in one executemany."""
-    params = [{"b_id": subscriber_id, "b_next": instant} for subscriber_id, instant in instants]
-    if params:
-        await session.execute(_SET_NEXT_SEND, params)
+# The columns ``_daily_rows`` selects, in its order.
+_DAILY_COLUMNS = [
+    "subscriber_id",
+    "chat_id",
+    "local_date",
+    "due_at",
+    "not_before",
+    "state",
+    "attempts",
+    "migrations",
+    "created_at",
+    "updated_at",
+]
+
+
+def _daily_rows(batch: DailyBatch, now: datetime) -> Select[Any]:
+    """``INSERT ... SELECT`` of a batch's pending rows; the chat id comes from the subscriber row.
+
+    Per statement, not per row: the date and instants are bound once, and the
+    ids are the only thing that grows with the batch.
+    """
+    return select(
+        _SUBSCRIBERS.id,
+        _SUBSCRIBERS.chat_id,
+        literal(batch.local_date, Date()),
+        literal(batch.due_at, UTCDateTime()),
+        literal(batch.due_at, UTCDateTime()),
+        literal(State.PENDING.value),
+        literal(0),
+        literal(0),
+        literal(now, UTCDateTime()),
+        literal(now, UTCDateTime()),
+    ).where(_SUBSCRIBERS.id.in_(_IDS))
+
+
+async def enqueue_daily(session: AsyncSession, batches: Iterable[DailyBatch], *, now: datetime) -> int:
+    """Insert pending daily rows; a (subscriber, date) that already has one is left alone.
+
+    Returns how many rows were created.
+    """
+    created = 0
+    for batch in batches:
+        for subscriber_ids in _chunks(batch.subscriber_ids):
+            statement = (
+                insert(session, _TABLE)
+                .from_select(_DAILY_COLUMNS, _daily_rows(batch, now))
+                .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
+            )
+            created += rowcount(await session.execute(statement, {"ids": subscriber_ids}))
+    return created
+
+
+async def set_next_send(session: AsyncSession, moves: Mapping[datetime | None, Sequence[int]]) -> None:
+    """Store new next-send instants: one UPDATE per instant, for every subscriber moved to it.
+
+    A page's subscribers share a handful of next instants (same time, zone and
+    day), so this is a few statements instead of one per subscriber.
+    """
+    for instant, subscriber_ids in moves.items():
+        for chunk in _chunks(subscriber_ids):
+            await session.execute(
+                update(_SUBSCRIBER_TABLE)
+                .where(_SUBSCRIBERS.id.in_(_IDS))
+                .values(next_send_at=literal(instant, UTCDateTime())),
+                {"ids": chunk},
+            )
 
 
 async def last_local_date(session: AsyncSession, subscriber_id: int) -> date | None:
@@ -217,58 +257,51 @@ class Claim:
     announcement_id: int | None
 
 
+# The columns a claim returns, in ``Claim``'s field order.
+_CLAIMED = (
+    _DELIVERIES.id,
+    _DELIVERIES.subscriber_id,
+    _DELIVERIES.chat_id,
+    _DELIVERIES.local_date,
+    _DELIVERIES.attempts,
+    _DELIVERIES.migrations,
+    _DELIVERIES.due_at,
+    _DELIVERIES.announcement_id,
+)
+
+
 async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int) -> list[Claim]:
     """Reserve up to ``limit`` due pending rows for this process until ``claimed_until``.
 
     The rows stay ``pending``: a crash before they are sent loses nothing, the
     reservation simply runs out. ``mark_sending_many`` takes each one just
     before its API call.
+
+    Core, not the ORM: the statement is the same, but ORM loading of the
+    RETURNING rows and named access to them cost more than the SQL itself.
     """
     dialect = session.get_bind().dialect.name
     chosen = (
-        select(Delivery.id)
+        select(_DELIVERIES.id)
         .where(
-            Delivery.state == State.PENDING.value,
-            Delivery.not_before <= now,
-            or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+            _DELIVERIES.state == State.PENDING.value,
+            _DELIVERIES.not_before <= now,
+            or_(_DELIVERIES.claimed_until.is_(None), _DELIVERIES.claimed_until < now),
         )
-        .order_by(Delivery.not_before, Delivery.id)
+        .order_by(_DELIVERIES.not_before, _DELIVERIES.id)
         .limit(limit)
     )
     if dialect == "postgresql":
         # Two replicas reserve disjoint rows instead of queueing on the same ones.
         chosen = chosen.with_for_update(skip_locked=True)
     statement = (
-        update(Delivery)
-        .where(Delivery.id.in_(chosen.scalar_subquery()))
+        update(_TABLE)
+        .where(_DELIVERIES.id.in_(chosen.scalar_subquery()))
         .values(claimed_until=claimed_until, updated_at=now)
-        .returning(
-            Delivery.id,
-            Delivery.subscriber_id,
-            Delivery.chat_id,
-            Delivery.local_date,
-            Delivery.attempts,
-            Delivery.migrations,
-            Delivery.due_at,
-            Delivery.announcement_id,
-        )
-        .execution_options(synchronize_session=False)
+        .returning(*_CLAIMED)
     )
     rows = (await session.execute(statement)).all()
-    claims = (
-        Claim(
-            id=row.id,
-            subscriber_id=row.subscriber_id,
-            chat_id=row.chat_id,
-            local_date=row.local_date,
-            attempts=row.attempts,
-            migrations=row.migrations,
-            due_at=row.due_at,
-            announcement_id=row.announcement_id,
-        )
-        for row in rows
-    )
-    return sorted(claims, key=lambda c: c.id)
+    return sorted((Claim(*row) for row in rows), key=attrgetter("id"))
 
 
 async def release(session: AsyncSession, delivery_ids: Sequence[int], *, now: datetime) -> None:

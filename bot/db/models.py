@@ -200,6 +200,8 @@ Index(
     sqlite_where=text("announcement_id IS NOT NULL"),
     postgresql_where=text("announcement_id IS NOT NULL"),
 )
-# Workers claim the oldest pending rows; admins count a day's rows by state.
-Index("ix_deliveries_claim", Delivery.state, Delivery.not_before)
+# Workers claim the oldest pending rows (ORDER BY not_before, id: the id is in
+# the index so PostgreSQL need not sort; see migration 0004); admins count a
+# day's rows by state.
+Index("ix_deliveries_claim", Delivery.state, Delivery.not_before, Delivery.id)
 Index("ix_deliveries_day", Delivery.local_date, Delivery.state)

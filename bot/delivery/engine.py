@@ -35,7 +35,7 @@ from telegram.error import (
 
 from bot.db import admin, announcements, ledger
 from bot.db.engine import SessionFactory
-from bot.db.ledger import Claim, NewDelivery, Outcome, State
+from bot.db.ledger import Claim, DailyBatch, Outcome, State
 from bot.delivery.ledger_writer import LedgerWriter
 from bot.delivery.pacer import FREE_RATE, SendPacer
 from bot.domain import Catalog
@@ -89,6 +89,16 @@ class _Job:
     claim: Claim
     timezone: str
     reply: Reply | None  # None: the subscriber is gone or paused that day
+
+
+@dataclass(slots=True)
+class _Group:
+    """Due subscribers sharing instant, send time and zone: planned once, written together."""
+
+    day: date
+    late: bool
+    sends: list[int]  # the ids to enqueue: the group's batch's own list
+    moved: list[int]  # the list of the group's next instant among the page's moves
 
 
 @dataclass
@@ -192,9 +202,9 @@ class DeliveryEngine:
                 due = await ledger.due_subscribers(session, now=now, after=after, limit=self.settings.page_size)
                 if not due:
                     break
-                rows, instants = self._plan_page(due, now)
-                created += await ledger.enqueue(session, rows, now=now)
-                await ledger.set_next_send(session, instants)
+                batches, moves = self._plan_page(due, now)
+                created += await ledger.enqueue_daily(session, batches, now=now)
+                await ledger.set_next_send(session, moves)
             # Until an empty page, not a short one: subscribers moved to a
             # still-past instant (downtime catch-up) come up again further on.
             after = (due[-1].next_send_at, due[-1].id)
@@ -231,33 +241,49 @@ class DeliveryEngine:
 
     def _plan_page(
         self, due: list[ledger.DueSubscriber], now: datetime
-    ) -> tuple[list[NewDelivery], list[tuple[int, datetime | None]]]:
-        rows: list[NewDelivery] = []
-        instants: list[tuple[int, datetime | None]] = []
-        # Subscribers due at the same instant with the same time and zone share
-        # the calendar work (most of a page does): computed once per group.
-        schedules: dict[tuple[datetime, time_of_day, str], tuple[date, bool, datetime | None]] = {}
+    ) -> tuple[list[DailyBatch], dict[datetime | None, list[int]]]:
+        """The page's ledger rows, in batches by due instant and date, and its moves, by next instant.
+
+        Subscribers due at the same instant with the same time and zone (most
+        of a page) share the calendar work, done once per group, and their
+        writes: one INSERT per batch and one UPDATE per next instant, where
+        a statement per subscriber cost more than the rows themselves.
+        """
+        groups: dict[tuple[datetime, time_of_day, str], _Group] = {}
+        batches: list[DailyBatch] = []
+        moves: dict[datetime | None, list[int]] = {}
         for subscriber in due:
             key = (subscriber.next_send_at, subscriber.send_time, subscriber.timezone)
-            schedule = schedules.get(key)
-            if schedule is None:
-                day = local_date_of(subscriber.next_send_at, subscriber.timezone)
-                # The next occurrence after this one, even if it is already past:
-                # after days of downtime the keyset walk meets the subscriber again
-                # in this same tick, skips each stale day and enqueues today's.
-                upcoming, _ = next_send_at(
-                    send_time=subscriber.send_time,
-                    zone=subscriber.timezone,
-                    after=subscriber.next_send_at,
-                    not_before=day + timedelta(days=1),
-                )
-                late = self._too_late(subscriber.next_send_at, day, subscriber.timezone, now)
-                schedule = schedules[key] = (day, late, upcoming)
-            day, late, upcoming_send = schedule
-            if not late and subscriber.member.paused_on(day) is None:
-                rows.append(NewDelivery(subscriber.id, subscriber.chat_id, day, subscriber.next_send_at))
-            instants.append((subscriber.id, upcoming_send))
-        return rows, instants
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = self._plan_group(subscriber, now, batches, moves)
+            group.moved.append(subscriber.id)
+            if not group.late and not subscriber.paused_on(group.day):
+                group.sends.append(subscriber.id)
+        return [batch for batch in batches if batch.subscriber_ids], moves
+
+    def _plan_group(
+        self,
+        subscriber: ledger.DueSubscriber,
+        now: datetime,
+        batches: list[DailyBatch],
+        moves: dict[datetime | None, list[int]],
+    ) -> _Group:
+        """Plan the group of ``subscriber``: its local date, whether it is too late, its batch and its move."""
+        day = local_date_of(subscriber.next_send_at, subscriber.timezone)
+        # The next occurrence after this one, even if it is already past:
+        # after days of downtime the keyset walk meets the subscriber again
+        # in this same tick, skips each stale day and enqueues today's.
+        upcoming, _ = next_send_at(
+            send_time=subscriber.send_time,
+            zone=subscriber.timezone,
+            after=subscriber.next_send_at,
+            not_before=day + timedelta(days=1),
+        )
+        sends: list[int] = []
+        batches.append(DailyBatch(day, subscriber.next_send_at, sends))
+        late = self._too_late(subscriber.next_send_at, day, subscriber.timezone, now)
+        return _Group(day=day, late=late, sends=sends, moved=moves.setdefault(upcoming, []))
 
     def _too_late(self, due_at: datetime, day: date, zone: str, now: datetime) -> bool:
         """A missed send still goes out within the grace, by default until its local day ends."""

@@ -65,9 +65,9 @@ async def test_after_todays_send_a_change_waits_for_tomorrow(engine: AsyncEngine
     """Once today's row exists, a later time today is not a second message: tomorrow at 20:00."""
     subscriber = await _subscribe(engine, SIX_AM)
     async with session_factory(engine).begin() as session:
-        await ledger.enqueue(
+        await ledger.enqueue_daily(
             session,
-            [ledger.NewDelivery(subscriber, 7, date(2026, 11, 21), datetime(2026, 11, 21, 7, 0, tzinfo=UTC))],
+            [ledger.DailyBatch(date(2026, 11, 21), datetime(2026, 11, 21, 7, 0, tzinfo=UTC), [subscriber])],
             now=SIX_AM,
         )
         await session.execute(update(Subscriber).values(next_send_at=datetime(2026, 11, 22, 7, 0, tzinfo=UTC)))
