@@ -140,6 +140,9 @@ class DeliveryEngine:
         self._writer = LedgerWriter(sessions, clock=clock, lease=settings.lease)
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._wake = asyncio.Event()
+        # The dispatcher reserves once this many places are free in the queue.
+        self._refill = max(1, settings.workers() // 2)
+        self._refill_below = settings.workers() - self._refill
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
         self._dispatcher: asyncio.Task[None] | None = None
@@ -299,15 +302,18 @@ class DeliveryEngine:
         while not self._stopping:
             # Cleared before looking, so a wake-up that comes while claiming is kept.
             self._wake.clear()
+            room = workers - self._queue.qsize()
+            # Reserve in batches of half the queue (or at once when it ran dry): at 1000 msg/s,
+            # a claim for every few taken jobs was 30 transactions a second.
+            claiming = room >= self._refill or room == workers
             try:
-                room = workers - self._queue.qsize()
-                jobs = await self._claim(room) if room > 0 and not self._pacer.paused else []
+                jobs = await self._claim(room) if claiming and not self._pacer.paused else []
             except Exception:
                 log.exception("claiming deliveries failed; retrying shortly")
                 jobs = []
             for job in jobs:
                 self._queue.put_nowait(job)
-            if len(jobs) < room or room <= 0:
+            if len(jobs) < room or not claiming:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.settings.idle_poll)
 
@@ -353,7 +359,8 @@ class DeliveryEngine:
             else:
                 # No wait_for (a task and a timer per message at 1000 msg/s) when a job is ready.
                 job = self._queue.get_nowait()
-            self._wake.set()  # room in the queue: the dispatcher may reserve more
+            if self._queue.qsize() <= self._refill_below:
+                self._wake.set()  # room for a batch in the queue: the dispatcher may reserve more
             try:
                 await self._deliver(job)
             except Exception as exc:

@@ -3,6 +3,7 @@
     python -m tests.bench.bench_delivery --subscribers 2000
     python -m tests.bench.bench_delivery --paid --rate 300 --latency 0.05
     python -m tests.bench.bench_delivery --database-url postgresql+asyncpg://user@host/db --wipe
+    python -m tests.bench.bench_delivery --postgres --paid --rate 1000 --latency 0.1 --subscribers 20000
 
 N subscribers are due at once (a minute ago, by the real clock). This process
 runs what ``calfbot run`` runs for delivery: the catch-up tick, the dispatcher
@@ -53,11 +54,13 @@ from bot.db import announcements
 from bot.db.engine import SessionFactory, create_engine, describe_url, session_factory
 from bot.db.migrate import upgrade
 from bot.db.models import Announcement, Delivery, Pause, Subscriber, Workout
-from bot.delivery.engine import FREE_RATE, DeliveryEngine, DeliverySettings
+from bot.delivery.engine import DeliveryEngine, DeliverySettings
+from bot.delivery.pacer import FREE_RATE
 from bot.heap import freeze_startup_objects
 from bot.schedule import local_date_of
 from bot.timezones import zone_info
 from bot.transport import DEFAULT_TRANSPORT, TRANSPORTS, Transport, make_request
+from tests.postgres_server import find_bindir, running_postgres
 
 FIRST_CHAT = 1_000_000
 MAX_RATE = 1000.0
@@ -484,6 +487,9 @@ def _parser() -> argparse.ArgumentParser:
         default="daily",
         help="daily: everyone is due and the tick enqueues; announcement: an admin's broadcast to everyone",
     )
+    parser.add_argument(
+        "--postgres", action="store_true", help="start a throwaway PostgreSQL server (as the tests do) and use it"
+    )
     parser.add_argument("--wipe", action="store_true", help="delete every subscriber and ledger row first")
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     return parser
@@ -495,6 +501,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("--subscribers must be at least 1")
     if not 0 < args.rate <= MAX_RATE or (args.rate > FREE_RATE and not args.paid):
         raise SystemExit(f"--rate must be above 0 and at most {FREE_RATE:g} (or {MAX_RATE:g} with --paid)")
+    if args.postgres:
+        bindir = find_bindir()
+        if bindir is None:
+            raise SystemExit("PostgreSQL server programs not found (see tests/postgres_server.py)")
+        with running_postgres(bindir) as server:
+            args.database_url = server.url("postgres")
+            return _run_all(args)
+    return _run_all(args)
+
+
+def _run_all(args: argparse.Namespace) -> int:
     results = []
     for transport in args.transports:
         subscribers = args.subscribers
