@@ -49,8 +49,6 @@ from bot.transport.written import on_written, reports_writes
 
 log = logging.getLogger(__name__)
 
-# Telegram's free limit; above it, messages are paid broadcasts.
-
 
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:

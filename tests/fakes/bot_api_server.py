@@ -460,7 +460,8 @@ class FakeBotApi:
         keep_messages: bool = True,
     ) -> None:
         """``on_request`` takes each request instead of ``requests``; with ``keep_messages``
-        False sent messages are not stored (no edits): both keep a million-message benchmark small.
+        False neither sent messages nor chats are stored (no edits; message ids are unique
+        across chats): both keep a million-message benchmark small and free of stalls.
         """
         prefix = token.partition(":")[0]
         self.token: Final = token
@@ -500,6 +501,7 @@ class FakeBotApi:
         self._record_waiters: list[asyncio.Future[None]] = []
         self._on_request = on_request
         self._keep_messages = keep_messages
+        self._message_ids = itertools.count(1)
         self._methods: dict[str, tuple[str, _Handler | None]] = {
             name.lower(): (name, handler)
             for name, handler in {
@@ -739,7 +741,8 @@ class FakeBotApi:
             chat["first_name"] = first_name or "Test"
         else:
             chat["title"] = f"Test {chat_type}"
-        self._chats[chat_id] = chat
+        if self._keep_messages:  # else a million chats' dicts (and their resizes) for nothing
+            self._chats[chat_id] = chat
         return chat
 
     def _user(self, user_id: int, first_name: str, username: str | None) -> dict[str, Any]:
@@ -749,6 +752,8 @@ class FakeBotApi:
         return user
 
     def _new_message_id(self, chat_id: int) -> int:
+        if not self._keep_messages:
+            return next(self._message_ids)  # unique across chats: no per-chat counter to keep
         message_id = self._next_message_id.get(chat_id, 1)
         self._next_message_id[chat_id] = message_id + 1
         return message_id
