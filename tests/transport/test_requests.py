@@ -28,6 +28,7 @@ from telegram.request._requestparameter import RequestParameter
 from bot.transport import TRANSPORTS, Transport
 from bot.transport.aiohttp_request import urlencode
 from bot.transport.outcome import answer_lost, never_sent
+from bot.transport.written import on_written, reports_writes
 from tests.fakes.bot_api_server import FakeBotApi, Fault, UploadedFile, fast_request, when
 from tests.transport.servers import Behaviour, raw_server, refused_port, unconnectable_port
 
@@ -84,6 +85,22 @@ async def test_a_message_goes_out_and_comes_back_as_a_message(transport: Transpo
             "disable_notification": True,
         }
         assert message.message_id == sent.result["message_id"]
+
+
+async def test_a_send_reports_when_it_is_written_if_the_backend_can(transport: Transport) -> None:
+    """The pacer counts a send from its write (bot/transport/written.py): aiohttp reports it, once, before the
+    server has it; httpx cannot, and says so."""
+    request = fast_request()
+    calls: list[int] = []
+    async with FakeBotApi() as api, Bot(api.token, base_url=api.base_url, request=request) as bot:
+        reporting = on_written.set(lambda: calls.append(len(api.sent_messages())))
+        try:
+            await bot.send_message(CHAT, TEXT)
+        finally:
+            on_written.reset(reporting)
+        await bot.send_message(CHAT, TEXT)  # no callback set: nothing reported
+    assert reports_writes(request) is (transport == "aiohttp")
+    assert calls == ([0] if transport == "aiohttp" else [])
 
 
 async def test_an_upload_goes_as_multipart_with_the_other_parameters(transport: Transport) -> None:
