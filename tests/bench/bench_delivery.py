@@ -36,7 +36,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -266,6 +266,25 @@ class Result:
     log: dict[str, int]
 
 
+def print_columns(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A right-aligned text table: the header, a rule, one line per row."""
+    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(header)]
+    print(" | ".join(name.rjust(w) for name, w in zip(header, widths, strict=True)))
+    print("-+-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(value.rjust(w) for value, w in zip(row, widths, strict=True)))
+
+
+@contextlib.contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    """A throwaway PostgreSQL server, as the tests start one, for the time of the block: its URL."""
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("PostgreSQL server programs not found (see tests/postgres_server.py)")
+    with running_postgres(bindir) as server:
+        yield server.url("postgres")
+
+
 def print_table(results: Sequence[Result]) -> None:
     """One row per run, then each run's ledger, errors and log lines."""
     names = ["mode", "backend", "db", "kind", "N", "RTT s", "workers", "sent", "wall s"]
@@ -290,11 +309,7 @@ def print_table(results: Sequence[Result]) -> None:
         ]
         for r in results
     ]
-    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(names)]
-    print(" | ".join(name.rjust(w) for name, w in zip(names, widths, strict=True)))
-    print("-+-".join("-" * w for w in widths))
-    for row in rows:
-        print(" | ".join(value.rjust(w) for value, w in zip(row, widths, strict=True)))
+    print_columns(names, rows)
     for r in results:
         print(f"{r.transport}, N={r.subscribers}: ledger {r.states}; Telegram errors: {r.errors or 'none'}")
         for line, count in sorted(r.log.items(), key=lambda item: -item[1]):
@@ -502,11 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not 0 < args.rate <= MAX_RATE or (args.rate > FREE_RATE and not args.paid):
         raise SystemExit(f"--rate must be above 0 and at most {FREE_RATE:g} (or {MAX_RATE:g} with --paid)")
     if args.postgres:
-        bindir = find_bindir()
-        if bindir is None:
-            raise SystemExit("PostgreSQL server programs not found (see tests/postgres_server.py)")
-        with running_postgres(bindir) as server:
-            args.database_url = server.url("postgres")
+        with throwaway_postgres() as url:
+            args.database_url = url
             return _run_all(args)
     return _run_all(args)
 

@@ -56,8 +56,8 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.delivery.engine import DeliveryEngine, DeliverySettings
 from bot.domain import Catalog
+from tests.bench.bench_delivery import throwaway_postgres
 from tests.bench.bench_due_query import FIRST_SEND, PAUSES, PROGRAM_START, fill
-from tests.postgres_server import find_bindir, running_postgres
 
 NOW = FIRST_SEND + timedelta(seconds=30)
 TOKEN = "123456789:" + "A" * 35
@@ -412,11 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.due < PAGE or args.runs < 1:
         raise SystemExit(f"--due must be at least {PAGE} (a full page), --runs at least 1")
     if args.postgres:
-        bindir = find_bindir()
-        if bindir is None:
-            raise SystemExit("PostgreSQL server programs not found (see tests/postgres_server.py)")
-        with running_postgres(bindir) as server:
-            return _on_postgres(server.url("postgres"), args)
+        with throwaway_postgres() as url:
+            return _on_postgres(url, args)
     if args.database_url:
         if make_url(args.database_url).get_backend_name() != "postgresql":
             raise SystemExit("--database-url must be a postgresql+asyncpg:// URL (SQLite is the default)")

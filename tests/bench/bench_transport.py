@@ -45,7 +45,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.app import CalfBot
 from bot.transport import TRANSPORTS, Transport, make_request
-from tests.bench.bench_delivery import with_fake_server
+from tests.bench.bench_delivery import print_columns, with_fake_server
 
 MODES = ("message", "raw")
 FIRST_CHAT = 2_000_000
@@ -140,11 +140,7 @@ def _table(rows: list[Row], messages: int, latency: float) -> None:
         )
         for row in rows
     ]
-    widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(header)]
-    print(" | ".join(h.rjust(w) for h, w in zip(header, widths, strict=True)))
-    print("-+-".join("-" * w for w in widths))
-    for line in lines:
-        print(" | ".join(v.rjust(w) for v, w in zip(line, widths, strict=True)))
+    print_columns(header, lines)
 
 
 def _parser() -> argparse.ArgumentParser:
