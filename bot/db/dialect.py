@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Result
@@ -15,7 +16,15 @@ def rowcount(result: Result[Any]) -> int:
     return cast(CursorResult[Any], result).rowcount
 
 
+# Each dialect's INSERT, which has ``on_conflict_do_nothing``, by dialect name.
+INSERTS: dict[str, Callable[[Any], Any]] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: which of ``INSERTS`` (and of the statements built for each) applies."""
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
 def insert(session: AsyncSession, table: Any) -> Any:
     """The dialect's INSERT, which has ``on_conflict_do_nothing``."""
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return INSERTS[dialect_of(session)](table)

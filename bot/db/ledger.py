@@ -8,7 +8,7 @@ so its single ``UPDATE ... RETURNING`` is atomic on its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -17,25 +17,25 @@ from typing import Any, cast
 
 from sqlalchemy import (
     BigInteger,
-    BindParameter,
+    ColumnElement,
     Date,
-    Select,
+    Integer,
     String,
     Table,
+    Time,
     and_,
     bindparam,
     func,
-    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.dialect import insert, rowcount
-from bot.db.models import Delivery, Subscriber, UTCDateTime
+from bot.db.dialect import INSERTS, dialect_of, rowcount
+from bot.db.models import Delivery, Pause, Subscriber, UTCDateTime
 from bot.db.queries import pauses_of
-from bot.progress import Member, PauseSpan
+from bot.progress import Member
 from bot.schedule import next_send_at
 
 # Daily workout rows, as opposed to announcement rows.
@@ -59,48 +59,139 @@ class State(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class DueSubscriber:
-    """An active subscriber whose next send instant has come: what the tick plans with.
+class DueGroup:
+    """Active subscribers whose next send is the same instant, at the same send time in the same zone.
 
-    Only what planning needs: the ledger row's chat id is read by the INSERT
-    itself, and the program start and seed matter only when a message is rendered.
+    They share their local date, whether they are too late and their next
+    instant, so the tick plans a group once and writes it with two set-based
+    statements, whatever its size: no row of it passes through Python.
     """
 
-    id: int
+    next_send_at: datetime
     send_time: time
     timezone: str
-    next_send_at: datetime
-    pauses: tuple[PauseSpan, ...]
-
-    def paused_on(self, day: date) -> bool:
-        """Whether a pause covers ``day`` (then no daily message that day)."""
-        return any(pause.covers(day) for pause in self.pauses)
 
 
-async def due_subscribers(
-    session: AsyncSession, *, now: datetime, after: tuple[datetime, int] | None, limit: int
-) -> list[DueSubscriber]:
-    """One page of due subscribers, oldest instant first, after the keyset ``after``.
+async def oldest_due_group(session: AsyncSession, *, now: datetime) -> DueGroup | None:
+    """The due group with the oldest instant, or None when nobody is due.
 
-    Uses the partial index ``ix_subscribers_due (next_send_at, id) WHERE active``.
+    One seek in the partial index ``ix_subscribers_due (next_send_at,
+    send_time, timezone, id) WHERE active``.
     """
     columns = _SUBSCRIBERS
-    query = (
-        select(columns.id, columns.send_time, columns.timezone, columns.next_send_at)
-        .where(columns.active, columns.next_send_at <= now)
-        .order_by(columns.next_send_at, columns.id)
-        .limit(limit)
-    )
-    if after is not None:
-        at, last_id = after
-        query = query.where(or_(columns.next_send_at > at, and_(columns.next_send_at == at, columns.id > last_id)))
-    rows = (await session.execute(query)).all()
-    pauses = await pauses_of(session, [row[0] for row in rows])
-    # Plain tuple unpacking: a page is a thousand rows, and named access costs per row.
-    return [
-        DueSubscriber(subscriber_id, send_time, zone, instant, pauses.get(subscriber_id, ()))
-        for subscriber_id, send_time, zone, instant in rows
-    ]
+    row = (
+        await session.execute(
+            select(columns.next_send_at, columns.send_time, columns.timezone)
+            .where(columns.active, columns.next_send_at <= now)
+            .order_by(columns.next_send_at, columns.send_time, columns.timezone)
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else DueGroup(*row)
+
+
+# The statements of a group's page, built once with parameters: the tick runs
+# them for every page, and building them each time cost more than running them.
+# The group: a range of ``ix_subscribers_due``, in id order.
+_IN_GROUP = and_(
+    _SUBSCRIBERS.active,
+    _SUBSCRIBERS.next_send_at == bindparam("g_at", type_=UTCDateTime()),
+    _SUBSCRIBERS.send_time == bindparam("g_time", type_=Time()),
+    _SUBSCRIBERS.timezone == bindparam("g_zone", type_=String()),
+)
+_PAGE = select(_SUBSCRIBERS.id).where(_IN_GROUP).order_by(_SUBSCRIBERS.id).limit(bindparam("g_limit")).subquery()
+_PAGE_LAST_ID = select(func.max(_PAGE.c.id))
+_TAKEN = and_(_IN_GROUP, _SUBSCRIBERS.id <= bindparam("g_last", type_=Integer()))
+_DAY = bindparam("g_day", type_=Date())
+# No pause of the subscriber covers the day (an index probe per subscriber).
+_NOT_PAUSED = ~(
+    select(Pause.id).where(Pause.subscriber_id == _SUBSCRIBERS.id, Pause.first_day <= _DAY, Pause.last_day >= _DAY)
+).exists()
+# The pending rows of a page, in ``_DAILY_COLUMNS`` order; the chat id comes from the subscriber row.
+_DAILY_ROWS = select(
+    _SUBSCRIBERS.id,
+    _SUBSCRIBERS.chat_id,
+    _DAY,
+    bindparam("g_due_at", type_=UTCDateTime()),
+    bindparam("g_not_before", type_=UTCDateTime()),
+    bindparam("g_state", type_=String()),
+    bindparam("g_attempts", type_=Integer()),
+    bindparam("g_migrations", type_=Integer()),
+    bindparam("g_created_at", type_=UTCDateTime()),
+    bindparam("g_updated_at", type_=UTCDateTime()),
+).where(_TAKEN, _NOT_PAUSED)
+_DAILY_COLUMNS = [
+    "subscriber_id",
+    "chat_id",
+    "local_date",
+    "due_at",
+    "not_before",
+    "state",
+    "attempts",
+    "migrations",
+    "created_at",
+    "updated_at",
+]
+# By dialect: a (subscriber, date) that already has a row keeps it alone.
+_ENQUEUE = {
+    name: make(_TABLE)
+    .from_select(_DAILY_COLUMNS, _DAILY_ROWS)
+    .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
+    for name, make in INSERTS.items()
+}
+_MOVE = update(_SUBSCRIBER_TABLE).where(_TAKEN).values(next_send_at=bindparam("g_next", type_=UTCDateTime()))
+
+
+@dataclass(frozen=True, slots=True)
+class Advanced:
+    """What ``advance_group`` did: pending rows created, subscribers moved to their next instant."""
+
+    created: int
+    moved: int
+
+
+async def advance_group(
+    session: AsyncSession,
+    group: DueGroup,
+    *,
+    send_on: date | None,
+    upcoming: datetime,
+    now: datetime,
+    limit: int,
+) -> Advanced:
+    """Enqueue the day's message for up to ``limit`` of the group's subscribers and move them on.
+
+    ``send_on`` is the group's local date, or None when it is too late to send
+    (a long downtime): then they are only moved. Subscribers paused on that
+    day get no row. A (subscriber, date) that already has a row keeps it
+    alone. The subscribers taken are the group's ``limit`` lowest ids; once
+    moved to ``upcoming`` they leave the group, so the next call takes the next ones.
+    """
+    params: dict[str, Any] = {
+        "g_at": group.next_send_at,
+        "g_time": group.send_time,
+        "g_zone": group.timezone,
+        "g_limit": limit,
+    }
+    last_id: int | None = await session.scalar(_PAGE_LAST_ID, params)
+    if last_id is None:
+        return Advanced(0, 0)
+    params["g_last"] = last_id
+    created = 0
+    if send_on is not None:
+        rows = {
+            "g_day": send_on,
+            "g_due_at": group.next_send_at,
+            "g_not_before": group.next_send_at,
+            "g_state": State.PENDING.value,
+            "g_attempts": 0,
+            "g_migrations": 0,
+            "g_created_at": now,
+            "g_updated_at": now,
+        }
+        created = rowcount(await session.execute(_ENQUEUE[dialect_of(session)], params | rows))
+    moved = await session.execute(_MOVE, params | {"g_next": upcoming})
+    return Advanced(created, rowcount(moved))
 
 
 async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> dict[int, tuple[Member, str]]:
@@ -121,98 +212,16 @@ async def members_of(session: AsyncSession, subscriber_ids: Sequence[int]) -> di
     }
 
 
-@dataclass(frozen=True, slots=True)
-class DailyBatch:
-    """Daily rows to create that share their local date and due instant.
+def _state_of_row_is(state: State) -> ColumnElement[bool]:
+    """``state = :state``, checked on each row found by its id, never through an index.
 
-    Subscribers due at the same instant with the same send time and zone do
-    (most of a tick's page), so one statement creates them all.
+    Next to ``id IN (...)``, SQLite (no statistics) would rather walk
+    ``ix_deliveries_claim`` over every row in that state than look the ids
+    up: at a million pending rows that was a million index entries read per
+    batch of marks. ``state || ''`` cannot use an index, so the ids' primary
+    key is what it searches (tests/db/test_query_plans.py).
     """
-
-    local_date: date
-    due_at: datetime
-    subscriber_ids: Sequence[int]
-
-
-# Ids per ``IN (...)`` list: well under SQLite's and asyncpg's 32,767 bound parameters.
-_IDS_PER_STATEMENT = 5000
-# The ids of an ``IN`` list as one expanding parameter, given at execution: a
-# literal list would be coerced into a bound parameter per id when the
-# statement is built, which costs more than running it.
-_IDS: BindParameter[Any] = bindparam("ids", expanding=True)
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(ids), _IDS_PER_STATEMENT):
-        yield ids[start : start + _IDS_PER_STATEMENT]
-
-
-# The columns ``_daily_rows`` selects, in its order.
-_DAILY_COLUMNS = [
-    "subscriber_id",
-    "chat_id",
-    "local_date",
-    "due_at",
-    "not_before",
-    "state",
-    "attempts",
-    "migrations",
-    "created_at",
-    "updated_at",
-]
-
-
-def _daily_rows(batch: DailyBatch, now: datetime) -> Select[Any]:
-    """``INSERT ... SELECT`` of a batch's pending rows; the chat id comes from the subscriber row.
-
-    Per statement, not per row: the date and instants are bound once, and the
-    ids are the only thing that grows with the batch.
-    """
-    return select(
-        _SUBSCRIBERS.id,
-        _SUBSCRIBERS.chat_id,
-        literal(batch.local_date, Date()),
-        literal(batch.due_at, UTCDateTime()),
-        literal(batch.due_at, UTCDateTime()),
-        literal(State.PENDING.value),
-        literal(0),
-        literal(0),
-        literal(now, UTCDateTime()),
-        literal(now, UTCDateTime()),
-    ).where(_SUBSCRIBERS.id.in_(_IDS))
-
-
-async def enqueue_daily(session: AsyncSession, batches: Iterable[DailyBatch], *, now: datetime) -> int:
-    """Insert pending daily rows; a (subscriber, date) that already has one is left alone.
-
-    Returns how many rows were created.
-    """
-    created = 0
-    for batch in batches:
-        for subscriber_ids in _chunks(batch.subscriber_ids):
-            statement = (
-                insert(session, _TABLE)
-                .from_select(_DAILY_COLUMNS, _daily_rows(batch, now))
-                .on_conflict_do_nothing(index_elements=["subscriber_id", "local_date"], index_where=DAILY)
-            )
-            created += rowcount(await session.execute(statement, {"ids": subscriber_ids}))
-    return created
-
-
-async def set_next_send(session: AsyncSession, moves: Mapping[datetime | None, Sequence[int]]) -> None:
-    """Store new next-send instants: one UPDATE per instant, for every subscriber moved to it.
-
-    A page's subscribers share a handful of next instants (same time, zone and
-    day), so this is a few statements instead of one per subscriber.
-    """
-    for instant, subscriber_ids in moves.items():
-        for chunk in _chunks(subscriber_ids):
-            await session.execute(
-                update(_SUBSCRIBER_TABLE)
-                .where(_SUBSCRIBERS.id.in_(_IDS))
-                .values(next_send_at=literal(instant, UTCDateTime())),
-                {"ids": chunk},
-            )
+    return (_DELIVERIES.state + "") == state.value
 
 
 async def last_local_date(session: AsyncSession, subscriber_id: int) -> date | None:
@@ -270,6 +279,34 @@ _CLAIMED = (
 )
 
 
+def _claim_statement(dialect: str) -> Any:
+    """The claim's ``UPDATE ... RETURNING`` for a dialect, with parameters ``c_now``, ``c_until``, ``c_limit``."""
+    now = bindparam("c_now", type_=UTCDateTime())
+    chosen = (
+        select(_DELIVERIES.id)
+        .where(
+            _DELIVERIES.state == State.PENDING.value,
+            _DELIVERIES.not_before <= now,
+            or_(_DELIVERIES.claimed_until.is_(None), _DELIVERIES.claimed_until < now),
+        )
+        .order_by(_DELIVERIES.not_before, _DELIVERIES.id)
+        .limit(bindparam("c_limit"))
+    )
+    if dialect == "postgresql":
+        # Two replicas reserve disjoint rows instead of queueing on the same ones.
+        chosen = chosen.with_for_update(skip_locked=True)
+    return (
+        update(_TABLE)
+        .where(_DELIVERIES.id.in_(chosen.scalar_subquery()))
+        .values(claimed_until=bindparam("c_until", type_=UTCDateTime()), updated_at=now)
+        .returning(*_CLAIMED)
+    )
+
+
+# Built once, like the tick's: a dispatcher claims several times a second.
+_CLAIM = {name: _claim_statement(name) for name in INSERTS}
+
+
 async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime, limit: int) -> list[Claim]:
     """Reserve up to ``limit`` due pending rows for this process until ``claimed_until``.
 
@@ -280,27 +317,8 @@ async def claim(session: AsyncSession, *, now: datetime, claimed_until: datetime
     Core, not the ORM: the statement is the same, but ORM loading of the
     RETURNING rows and named access to them cost more than the SQL itself.
     """
-    dialect = session.get_bind().dialect.name
-    chosen = (
-        select(_DELIVERIES.id)
-        .where(
-            _DELIVERIES.state == State.PENDING.value,
-            _DELIVERIES.not_before <= now,
-            or_(_DELIVERIES.claimed_until.is_(None), _DELIVERIES.claimed_until < now),
-        )
-        .order_by(_DELIVERIES.not_before, _DELIVERIES.id)
-        .limit(limit)
-    )
-    if dialect == "postgresql":
-        # Two replicas reserve disjoint rows instead of queueing on the same ones.
-        chosen = chosen.with_for_update(skip_locked=True)
-    statement = (
-        update(_TABLE)
-        .where(_DELIVERIES.id.in_(chosen.scalar_subquery()))
-        .values(claimed_until=claimed_until, updated_at=now)
-        .returning(*_CLAIMED)
-    )
-    rows = (await session.execute(statement)).all()
+    params = {"c_now": now, "c_until": claimed_until, "c_limit": limit}
+    rows = (await session.execute(_CLAIM[dialect_of(session)], params)).all()
     return sorted((Claim(*row) for row in rows), key=attrgetter("id"))
 
 
@@ -309,7 +327,7 @@ async def release(session: AsyncSession, delivery_ids: Sequence[int], *, now: da
     if delivery_ids:
         await session.execute(
             update(Delivery)
-            .where(Delivery.id.in_(delivery_ids), Delivery.state == State.PENDING.value)
+            .where(Delivery.id.in_(delivery_ids), _state_of_row_is(State.PENDING))
             .values(claimed_until=None, updated_at=now)
         )
 
@@ -326,7 +344,7 @@ async def mark_sending_many(
         return set()
     result = await session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(delivery_ids), Delivery.state == State.PENDING.value)
+        .where(Delivery.id.in_(delivery_ids), _state_of_row_is(State.PENDING))
         .values(
             state=State.SENDING.value,
             lease_until=lease_until,

@@ -71,8 +71,9 @@ class Subscriber(Base):
     program_start: Mapped[date] = mapped_column(Date())
     # Per-subscriber seed for the tip order; random, not derived from the chat id.
     seed: Mapped[str] = mapped_column(String(32))
-    # The next scheduled send (UTC); the delivery tick picks subscribers whose
-    # instant has come through a partial index over active subscribers.
+    # The next scheduled send (UTC); the delivery tick takes subscribers whose
+    # instant has come, a group (instant, send time, zone) at a time, through a
+    # partial index over active subscribers.
     next_send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when Telegram says the user blocked the bot (inactive but not by /stop).
     blocked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -80,9 +81,12 @@ class Subscriber(Base):
 
 # The predicate is written as each dialect renders ``Subscriber.active`` in a
 # WHERE clause: SQLite only uses a partial index whose terms appear literally.
+# A due group is one range of it, in id order (migration 0005).
 Index(
     "ix_subscribers_due",
     Subscriber.next_send_at,
+    Subscriber.send_time,
+    Subscriber.timezone,
     Subscriber.id,
     sqlite_where=text("active = 1"),
     postgresql_where=text("active"),

@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from datetime import time as time_of_day
 
 from telegram import Bot
 from telegram.error import (
@@ -35,7 +34,7 @@ from telegram.error import (
 
 from bot.db import admin, announcements, ledger
 from bot.db.engine import SessionFactory
-from bot.db.ledger import Claim, DailyBatch, Outcome, State
+from bot.db.ledger import Claim, Outcome, State
 from bot.delivery.ledger_writer import LedgerWriter
 from bot.delivery.pacer import FREE_RATE, SendPacer
 from bot.domain import Catalog
@@ -59,6 +58,7 @@ class DeliverySettings:
     # Requests in flight; None derives it from rate x round trip (Little's law).
     concurrency: int | None = None
     expected_round_trip: float = 0.25
+    # Subscribers enqueued per tick transaction (one group's page).
     page_size: int = 1000
     # Announcement rows are created with INSERT ... SELECT, this many recipients per transaction.
     announce_page: int = 20_000
@@ -87,16 +87,6 @@ class _Job:
     claim: Claim
     timezone: str
     reply: Reply | None  # None: the subscriber is gone or paused that day
-
-
-@dataclass(slots=True)
-class _Group:
-    """Due subscribers sharing instant, send time and zone: planned once, written together."""
-
-    day: date
-    late: bool
-    sends: list[int]  # the ids to enqueue: the group's batch's own list
-    moved: list[int]  # the list of the group's next instant among the page's moves
 
 
 @dataclass
@@ -197,18 +187,33 @@ class DeliveryEngine:
         if orphans:
             log.warning("%d deliveries were left sending past their lease: marked uncertain, not resent", orphans)
         created = 0
-        after: tuple[datetime, int] | None = None
+        stuck: ledger.DueGroup | None = None
         while True:
+            # A page of one group per transaction: writers (the senders' marks) wait at most one page.
             async with self._sessions.begin() as session:
-                due = await ledger.due_subscribers(session, now=now, after=after, limit=self.settings.page_size)
-                if not due:
+                group = await ledger.oldest_due_group(session, now=now)
+                if group is None:
                     break
-                batches, moves = self._plan_page(due, now)
-                created += await ledger.enqueue_daily(session, batches, now=now)
-                await ledger.set_next_send(session, moves)
-            # Until an empty page, not a short one: subscribers moved to a
-            # still-past instant (downtime catch-up) come up again further on.
-            after = (due[-1].next_send_at, due[-1].id)
+                day, late, upcoming = self._plan_group(group, now)
+                done = await ledger.advance_group(
+                    session,
+                    group,
+                    send_on=None if late else day,
+                    upcoming=upcoming,
+                    now=now,
+                    limit=self.settings.page_size,
+                )
+            created += done.created
+            # Moved subscribers leave the group, so the loop ends. Nobody moved: another
+            # replica moved them meanwhile (look again), unless that already happened to
+            # this very group, which would mean its rows cannot be matched: stop, not spin.
+            if done.moved == 0:
+                if group == stuck:
+                    log.error(
+                        "the tick could not move the subscribers due at %s; stopping this tick", group.next_send_at
+                    )
+                    break
+                stuck = group
         async with self._sessions.begin() as session:
             await admin.beat(session, admin.TICK, now)
         self.status.last_tick = now
@@ -240,51 +245,19 @@ class DeliveryEngine:
         self.status.enqueued += created
         return created
 
-    def _plan_page(
-        self, due: list[ledger.DueSubscriber], now: datetime
-    ) -> tuple[list[DailyBatch], dict[datetime | None, list[int]]]:
-        """The page's ledger rows, in batches by due instant and date, and its moves, by next instant.
-
-        Subscribers due at the same instant with the same time and zone (most
-        of a page) share the calendar work, done once per group, and their
-        writes: one INSERT per batch and one UPDATE per next instant, where
-        a statement per subscriber cost more than the rows themselves.
-        """
-        groups: dict[tuple[datetime, time_of_day, str], _Group] = {}
-        batches: list[DailyBatch] = []
-        moves: dict[datetime | None, list[int]] = {}
-        for subscriber in due:
-            key = (subscriber.next_send_at, subscriber.send_time, subscriber.timezone)
-            group = groups.get(key)
-            if group is None:
-                group = groups[key] = self._plan_group(subscriber, now, batches, moves)
-            group.moved.append(subscriber.id)
-            if not group.late and not subscriber.paused_on(group.day):
-                group.sends.append(subscriber.id)
-        return [batch for batch in batches if batch.subscriber_ids], moves
-
-    def _plan_group(
-        self,
-        subscriber: ledger.DueSubscriber,
-        now: datetime,
-        batches: list[DailyBatch],
-        moves: dict[datetime | None, list[int]],
-    ) -> _Group:
-        """Plan the group of ``subscriber``: its local date, whether it is too late, its batch and its move."""
-        day = local_date_of(subscriber.next_send_at, subscriber.timezone)
+    def _plan_group(self, group: ledger.DueGroup, now: datetime) -> tuple[date, bool, datetime]:
+        """A group's local date, whether it is too late to send, and its next instant."""
+        day = local_date_of(group.next_send_at, group.timezone)
         # The next occurrence after this one, even if it is already past:
-        # after days of downtime the keyset walk meets the subscriber again
-        # in this same tick, skips each stale day and enqueues today's.
+        # after days of downtime the tick meets the group again at that
+        # instant, skips each stale day and enqueues today's.
         upcoming, _ = next_send_at(
-            send_time=subscriber.send_time,
-            zone=subscriber.timezone,
-            after=subscriber.next_send_at,
+            send_time=group.send_time,
+            zone=group.timezone,
+            after=group.next_send_at,
             not_before=day + timedelta(days=1),
         )
-        sends: list[int] = []
-        batches.append(DailyBatch(day, subscriber.next_send_at, sends))
-        late = self._too_late(subscriber.next_send_at, day, subscriber.timezone, now)
-        return _Group(day=day, late=late, sends=sends, moved=moves.setdefault(upcoming, []))
+        return day, self._too_late(group.next_send_at, day, group.timezone, now), upcoming
 
     def _too_late(self, due_at: datetime, day: date, zone: str, now: datetime) -> bool:
         """A missed send still goes out within the grace, by default until its local day ends."""

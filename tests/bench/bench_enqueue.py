@@ -9,9 +9,10 @@ A migrated database is filled with ``--subscribers`` (5 % inactive, 1 % with
 a pause; see ``bench_due_query.fill``) and ``--due`` of them are made due in
 the same minute. Then, with the real ``DeliveryEngine`` (no sending):
 
-* the due query: ``ledger.due_subscribers`` for the tick's first page of
-  1000, median ms of its SQL alone on the driver and of the whole function
-  (with the pauses query and the result objects), with its plan;
+* the tick's first page of 1000: each of its statements (the oldest due
+  group, the page's last id, the ``INSERT ... SELECT`` of the ledger rows,
+  the ``UPDATE`` of the next send instants), median ms alone on the driver,
+  with its plan;
 * the tick: ``engine.tick()`` from the due query to the committed pending rows
   and next-send instants, in pages of 1000: rows/s;
 * an announcement to every active subscriber: ``engine.enqueue_announcements()``
@@ -56,8 +57,9 @@ from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.delivery.engine import DeliveryEngine, DeliverySettings
 from bot.domain import Catalog
+from bot.heap import freeze_startup_objects
 from tests.bench.bench_delivery import throwaway_postgres
-from tests.bench.bench_due_query import FIRST_SEND, PAUSES, PROGRAM_START, fill
+from tests.bench.bench_due_query import FIRST_SEND, PAUSES, PROGRAM_START, capture_page, fill, page_statement_kind
 
 NOW = FIRST_SEND + timedelta(seconds=30)
 TOKEN = "123456789:" + "A" * 35
@@ -252,6 +254,15 @@ def _capture(db: AsyncEngine, keep: Callable[[str], bool]) -> Iterator[list[tupl
 
 
 @dataclass(frozen=True)
+class PageQuery:
+    """One statement of a tick's page: what it does, median ms alone on the driver, its plan."""
+
+    kind: str
+    ms: float
+    plan: list[str]
+
+
+@dataclass(frozen=True)
 class Run:
     """The figures of one run."""
 
@@ -261,31 +272,29 @@ class Run:
     announce_rows_per_s: float
     claim_ms: float
     claim_plan: list[str]
-    due_sql_ms: float
-    due_ms: float
-    due_plan: list[str]
+    page_queries: list[PageQuery]
 
 
-async def _due_query(db: AsyncEngine, target: Target) -> tuple[float, float, list[str]]:
-    """Median ms of the tick's first due page: its SQL on the driver, the whole function; and its plan."""
-    sessions = session_factory(db)
-    function_samples = []
-    with _capture(db, lambda sql: sql.startswith("SELECT") and "FROM SUBSCRIBERS" in sql) as seen:
-        for _ in range(SAMPLES):
-            async with sessions() as session:
+async def _page_queries(db: AsyncEngine, target: Target) -> list[PageQuery]:
+    """The statements of the tick's first page, each timed alone on the driver (median ms), with its plan.
+
+    The page is run once and rolled back to capture them; each timing runs
+    in a transaction rolled back afterwards, so the writes time the same rows.
+    """
+    statements, done = await capture_page(db, NOW, PAGE)
+    assert done.created == PAGE, done
+    figures = []
+    for captured in statements:
+        samples = []
+        async with db.connect() as connection:
+            for _ in range(SAMPLES):
                 started = time.perf_counter()
-                due = await ledger.due_subscribers(session, now=NOW, after=None, limit=PAGE)
-                function_samples.append(time.perf_counter() - started)
-            assert len(due) == PAGE, len(due)
-    statement, parameters = seen[-1]
-    sql_samples = []
-    async with db.connect() as connection:
-        for _ in range(SAMPLES):
-            started = time.perf_counter()
-            (await connection.exec_driver_sql(statement, tuple(parameters))).all()
-            sql_samples.append(time.perf_counter() - started)
-    plan = await target.explain(db, statement, parameters)
-    return _median_ms(sql_samples), _median_ms(function_samples), plan
+                await connection.exec_driver_sql(captured.sql, captured.params)
+                samples.append(time.perf_counter() - started)
+                await connection.rollback()
+        plan = await target.explain(db, captured.sql, captured.params)
+        figures.append(PageQuery(page_statement_kind(captured.sql), _median_ms(samples), plan))
+    return figures
 
 
 async def _claims(db: AsyncEngine, target: Target) -> tuple[float, list[str]]:
@@ -324,7 +333,8 @@ async def measure(url: str, target: Target) -> Run:
         on_fatal=lambda _reason: None,
     )
     try:
-        due_sql_ms, due_ms, due_plan = await _due_query(db, target)
+        page_queries = await _page_queries(db, target)
+        freeze_startup_objects()  # as the bot does once started
 
         started = time.perf_counter()
         ticked = await engine.tick()
@@ -348,9 +358,7 @@ async def measure(url: str, target: Target) -> Run:
         announce_rows_per_s=announced / announce_seconds,
         claim_ms=claim_ms,
         claim_plan=claim_plan,
-        due_sql_ms=due_sql_ms,
-        due_ms=due_ms,
-        due_plan=due_plan,
+        page_queries=page_queries,
     )
 
 
@@ -377,12 +385,12 @@ def report(target: Target, args: argparse.Namespace, runs: list[Run]) -> None:
 
     first = runs[0]
     print(f"{target.name}, subscribers {args.subscribers:,}; median of {args.runs} runs")
-    print(
-        f"  due query, first page of {PAGE} of {first.ticked:,} due: {median(lambda r: r.due_sql_ms):.2f} ms SQL,"
-        f" {median(lambda r: r.due_ms):.2f} ms ledger.due_subscribers()"
-    )
-    for line in first.due_plan:
-        print(f"    plan: {line}")
+    print(f"  the tick's first page of {PAGE} due (median ms alone on the driver, writes rolled back):")
+    for at, query in enumerate(first.page_queries):
+        ms = statistics.median(run.page_queries[at].ms for run in runs)
+        print(f"    {query.kind:<40} {ms:7.2f} ms")
+        for line in query.plan:
+            print(f"      plan: {line}")
     print(f"  tick: {first.ticked:,} due rows enqueued at {median(lambda r: r.tick_rows_per_s):,.0f} rows/s")
     print(f"  announcement: {first.announced:,} rows enqueued at {median(lambda r: r.announce_rows_per_s):,.0f} rows/s")
     pending = first.announced + first.ticked

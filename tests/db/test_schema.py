@@ -33,7 +33,7 @@ async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
     await upgrade(engine)
     async with engine.connect() as connection:
         version = await connection.scalar(text("select version_num from alembic_version"))
-    assert version == "0004"
+    assert version == "0005"
 
 
 def _subscriber(created_at: datetime) -> Subscriber:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db import ledger, queries
@@ -64,13 +64,18 @@ async def test_a_later_time_today_is_used_if_today_has_not_been_sent(engine: Asy
 async def test_after_todays_send_a_change_waits_for_tomorrow(engine: AsyncEngine) -> None:
     """Once today's row exists, a later time today is not a second message: tomorrow at 20:00."""
     subscriber = await _subscribe(engine, SIX_AM)
+    seven = datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
     async with session_factory(engine).begin() as session:
-        await ledger.enqueue_daily(
+        # What the tick does at 07:00.
+        done = await ledger.advance_group(
             session,
-            [ledger.DailyBatch(date(2026, 11, 21), datetime(2026, 11, 21, 7, 0, tzinfo=UTC), [subscriber])],
-            now=SIX_AM,
+            ledger.DueGroup(seven, time(7, 0), "UTC"),
+            send_on=date(2026, 11, 21),
+            upcoming=datetime(2026, 11, 22, 7, 0, tzinfo=UTC),
+            now=seven,
+            limit=1000,
         )
-        await session.execute(update(Subscriber).values(next_send_at=datetime(2026, 11, 22, 7, 0, tzinfo=UTC)))
+    assert done == ledger.Advanced(created=1, moved=1)
     await _change_time(engine, subscriber, time(20, 0), SIX_AM.replace(hour=8))
     assert await _next(engine, subscriber) == datetime(2026, 11, 22, 20, 0, tzinfo=UTC)
 

@@ -1,0 +1,93 @@
+"""SQLite's plans for what the delivery engine runs: rows named by id are looked up by id.
+
+SQLite keeps no statistics here (nothing runs ANALYZE), so its choice of
+index comes from the statement alone. A statement that names its rows by id
+and also filters on an indexed column could be planned as a walk over that
+index instead: ``mark_sending_many`` once read every pending entry of
+``ix_deliveries_claim`` per batch, a million at a 1M broadcast. These tests
+run the engine for real (tick, announcement, sends, a refusal, a stop with
+rows still reserved), capture each statement it ran and check
+its plan.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
+from bot.delivery.engine import DeliverySettings
+from bot.domain import Catalog
+from tests.delivery.conftest import delivery_rig
+from tests.delivery.test_announce import _announce
+from tests.delivery.test_faults import settle, tick_at_seven
+from tests.fakes.bot_api_server import forbidden_for
+
+# ``WHERE <table>.id IN (?, ?, ...)``: rows named by a list of ids, not by a subquery.
+BY_ID_LIST = re.compile(r"\bWHERE\s+(deliveries|subscribers)\.id IN \(\?")
+
+
+@pytest.fixture
+async def sqlite_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'calfbot.db'}")
+    await upgrade(engine)
+    yield engine
+    await engine.dispose()
+
+
+@contextmanager
+def captured(db: AsyncEngine) -> Iterator[dict[str, Any]]:
+    """Every distinct statement run on ``db`` meanwhile, with the parameters of its last run."""
+    seen: dict[str, Any] = {}
+
+    def record(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, many: bool) -> None:
+        seen[statement] = parameters[0] if many else parameters
+
+    event.listen(db.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.sync_engine, "before_cursor_execute", record)
+
+
+def plan(path: Path, statement: str, parameters: Any) -> list[str]:
+    with sqlite3.connect(path) as raw:
+        return [str(row[3]) for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+
+
+async def test_rows_named_by_id_are_searched_by_primary_key(
+    catalog: Catalog, sqlite_engine: AsyncEngine, tmp_path: Path
+) -> None:
+    """Each statement with ``id IN (...)`` searches its table by primary key, whatever else it filters on."""
+    settings = DeliverySettings(rate=200.0, idle_poll=0.05)
+    with captured(sqlite_engine) as seen:
+        async with delivery_rig(catalog, sqlite_engine, settings) as rig:
+            chats = await rig.add_subscribers(30)
+            rig.api.add_fault(forbidden_for([chats[0]]))
+            await _announce(rig)
+            await rig.engine.enqueue_announcements()
+            await tick_at_seven(rig, 30)
+            await settle(rig)
+            # Rows reserved when the engine stops are released by id.
+            await rig.add_subscribers(400, first_chat=50_000)
+            rig.clock.advance(seconds=60)
+            await rig.engine.tick()
+    by_id = {statement: parameters for statement, parameters in seen.items() if BY_ID_LIST.search(statement)}
+    kinds = {re.sub(r"\s+", " ", statement.split(" WHERE ")[0])[:40] for statement in by_id}
+    # The statements this test is about did run: the marks before sending and the releases at the stop.
+    assert any(statement.startswith("UPDATE deliveries SET state=?") for statement in by_id), kinds
+    assert any("claimed_until=?" in statement and "state" not in statement.split(" WHERE ")[0] for statement in by_id)
+    for statement, parameters in by_id.items():
+        table = BY_ID_LIST.search(statement).group(1)  # type: ignore[union-attr]
+        steps = [step for step in plan(tmp_path / "calfbot.db", statement, parameters) if f" {table} " in f" {step} "]
+        assert steps, (statement, steps)
+        assert "INTEGER PRIMARY KEY" in steps[0], (statement, steps)
