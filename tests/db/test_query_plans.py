@@ -1,4 +1,4 @@
-"""SQLite's plans for what the delivery engine runs: rows named by id are looked up by id.
+"""SQLite's plans for what the delivery engine runs: rows named by id are looked up by id, due groups by range.
 
 SQLite keeps no statistics here (nothing runs ANALYZE), so its choice of
 index comes from the statement alone. A statement that names its rows by id
@@ -32,6 +32,8 @@ from tests.delivery.test_announce import _announce
 from tests.delivery.test_faults import settle, tick_at_seven
 from tests.fakes.bot_api_server import forbidden_for
 
+# The tick's statements on a due group (or the oldest one): its range of the partial due index.
+ON_DUE_GROUPS = "subscribers.active = 1 AND subscribers.next_send_at"
 # ``WHERE <table>.id IN (?, ?, ...)``: rows named by a list of ids, not by a subquery.
 BY_ID_LIST = re.compile(r"\bWHERE\s+(deliveries|subscribers)\.id IN \(\?")
 
@@ -64,10 +66,10 @@ def plan(path: Path, statement: str, parameters: Any) -> list[str]:
         return [str(row[3]) for row in raw.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
 
 
-async def test_rows_named_by_id_are_searched_by_primary_key(
+async def test_rows_by_id_use_the_primary_key_and_due_groups_their_index(
     catalog: Catalog, sqlite_engine: AsyncEngine, tmp_path: Path
 ) -> None:
-    """Each statement with ``id IN (...)`` searches its table by primary key, whatever else it filters on."""
+    """Each ``id IN (...)`` searches by primary key whatever else it filters on; the tick reads its index range."""
     settings = DeliverySettings(rate=200.0, idle_poll=0.05)
     with captured(sqlite_engine) as seen:
         async with delivery_rig(catalog, sqlite_engine, settings) as rig:
@@ -91,3 +93,10 @@ async def test_rows_named_by_id_are_searched_by_primary_key(
         steps = [step for step in plan(tmp_path / "calfbot.db", statement, parameters) if f" {table} " in f" {step} "]
         assert steps, (statement, steps)
         assert "INTEGER PRIMARY KEY" in steps[0], (statement, steps)
+    # And the tick's statements read only the due groups' range of ix_subscribers_due.
+    on_groups = [statement for statement in seen if ON_DUE_GROUPS in statement]
+    assert len(on_groups) >= 4, on_groups  # the oldest group, a page's last id, its rows, its move
+    for statement in on_groups:
+        steps = plan(tmp_path / "calfbot.db", statement, seen[statement])
+        assert any("USING INDEX ix_subscribers_due (next_send_at" in step for step in steps), (statement, steps)
+        assert not any(step.startswith("SCAN subscribers") for step in steps), (statement, steps)
