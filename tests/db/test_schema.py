@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
@@ -13,8 +14,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import StatementError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import session_factory
-from bot.db.migrate import upgrade
+from bot.db.engine import SQLITE_WAL_CHECKPOINT_PAGES, session_factory
+from bot.db.migrate import alembic_config, upgrade
 from bot.db.models import Base, Subscriber
 
 
@@ -34,6 +35,26 @@ async def test_upgrade_twice_is_harmless(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         version = await connection.scalar(text("select version_num from alembic_version"))
     assert version == "0005"
+
+
+def _downgrade_to(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+async def test_the_newest_migration_goes_down_and_up_again_with_rows_in_place(engine: AsyncEngine) -> None:
+    """An admin can step back one release and forward again: the rows stay, the schema matches the models."""
+    async with session_factory(engine).begin() as session:
+        session.add(_subscriber(datetime(2026, 11, 21, 12, 0, tzinfo=UTC)))
+    async with engine.begin() as connection:
+        await connection.run_sync(_downgrade_to, "0004")
+    async with engine.connect() as connection:
+        assert await connection.scalar(text("select version_num from alembic_version")) == "0004"
+    await upgrade(engine)
+    async with engine.connect() as connection:
+        assert await connection.run_sync(_diff) == []
+        assert await connection.scalar(text("select count(*) from subscribers")) == 1
 
 
 def _subscriber(created_at: datetime) -> Subscriber:
@@ -70,8 +91,10 @@ async def test_naive_datetimes_are_refused(engine: AsyncEngine) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(engine: AsyncEngine) -> None:
-    """Every SQLite connection gets WAL, a busy timeout and enforced foreign keys."""
+    """Every SQLite connection gets WAL (checkpointed every 10,000 pages), a busy timeout and foreign keys."""
     async with engine.connect() as connection:
         assert await connection.scalar(text("pragma journal_mode")) == "wal"
         assert await connection.scalar(text("pragma busy_timeout")) == 5000
         assert await connection.scalar(text("pragma foreign_keys")) == 1
+        assert await connection.scalar(text("pragma wal_autocheckpoint")) == SQLITE_WAL_CHECKPOINT_PAGES
+        assert await connection.scalar(text("pragma journal_size_limit")) == 64 * 1024 * 1024
