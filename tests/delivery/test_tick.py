@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import session_factory
+from bot.db.engine import create_engine, session_factory
+from bot.db.migrate import upgrade
 from bot.db.models import Delivery, Pause, Subscriber
 from bot.delivery.engine import DeliverySettings
 from bot.domain import Catalog
@@ -62,3 +67,22 @@ async def test_groups_in_pages_get_their_own_date_and_pauses_and_stops_are_kept(
         assert {moved[by_chat[chat]] for chat in utc + london if by_chat[chat] != stopped} == {tomorrow_seven}
         assert {moved[by_chat[chat]] for chat in anchorage} == {tomorrow_seven}
         assert moved[stopped] == SEVEN
+
+
+async def test_a_group_the_tick_cannot_match_ends_the_tick_with_an_error_instead_of_spinning(
+    catalog: Catalog, tmp_path: Path, fast_settings: DeliverySettings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An instant written by hand in another format (no microseconds) is found but never equal: logged, not looped."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'calfbot.db'}")
+    await upgrade(engine)
+    try:
+        async with delivery_rig(catalog, engine, fast_settings) as rig:
+            await rig.add_subscribers(2)
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE subscribers SET next_send_at = '2026-11-21 07:00:00'"))
+            rig.clock.advance(seconds=30)
+            with caplog.at_level(logging.ERROR, logger="bot.delivery.engine"):
+                assert await asyncio.wait_for(rig.engine.tick(), 10) == 0
+        assert "could not move the subscribers due at 2026-11-21 07:00:00+00:00" in caplog.text
+    finally:
+        await engine.dispose()
