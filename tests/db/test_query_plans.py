@@ -5,9 +5,8 @@ index comes from the statement alone. A statement that names its rows by id
 and also filters on an indexed column could be planned as a walk over that
 index instead: ``mark_sending_many`` once read every pending entry of
 ``ix_deliveries_claim`` per batch, a million at a 1M broadcast. These tests
-run the engine for real (tick, announcement, sends, a refusal, a stop with
-rows still reserved), capture each statement it ran and check
-its plan.
+run the engine for real (tick, announcement, sends, a refusal) and a
+release of reserved rows, capture each statement and check its plan.
 """
 
 from __future__ import annotations
@@ -23,7 +22,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine
+from bot.db import ledger
+from bot.db.engine import create_engine, session_factory
 from bot.db.migrate import upgrade
 from bot.delivery.engine import DeliverySettings
 from bot.domain import Catalog
@@ -79,13 +79,13 @@ async def test_rows_by_id_use_the_primary_key_and_due_groups_their_index(
             await rig.engine.enqueue_announcements()
             await tick_at_seven(rig, 30)
             await settle(rig)
-            # Rows reserved when the engine stops are released by id.
-            await rig.add_subscribers(400, first_chat=50_000)
-            rig.clock.advance(seconds=60)
-            await rig.engine.tick()
+        # What a stop does with rows it reserved but will not send (whether a
+        # stop finds any depends on timing, so it is called here directly).
+        async with session_factory(sqlite_engine).begin() as session:
+            await ledger.release(session, [1, 2, 3], now=rig.clock())
     by_id = {statement: parameters for statement, parameters in seen.items() if BY_ID_LIST.search(statement)}
     kinds = {re.sub(r"\s+", " ", statement.split(" WHERE ")[0])[:40] for statement in by_id}
-    # The statements this test is about did run: the marks before sending and the releases at the stop.
+    # The statements this test is about did run: the marks before sending and a release.
     assert any(statement.startswith("UPDATE deliveries SET state=?") for statement in by_id), kinds
     assert any("claimed_until=?" in statement and "state" not in statement.split(" WHERE ")[0] for statement in by_id)
     for statement, parameters in by_id.items():
