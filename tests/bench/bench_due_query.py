@@ -31,7 +31,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -120,18 +121,26 @@ async def run_page(db: AsyncEngine, now: datetime, page: int, *, commit: bool) -
     return done
 
 
-async def capture_page(db: AsyncEngine, now: datetime, page: int) -> tuple[list[Captured], ledger.Advanced]:
-    """Run one page, rolled back, and keep the SQL and parameters of each of its statements."""
+@contextmanager
+def captured_statements(db: AsyncEngine, keep: Callable[[str], bool] = lambda _sql: True) -> Iterator[list[Captured]]:
+    """The statements run on ``db`` meanwhile, with their parameters, that ``keep`` accepts (given upper case)."""
     seen: list[Captured] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool) -> None:
-        seen.append(Captured(statement, tuple(parameters)))
+        if keep(statement.lstrip().upper()):
+            seen.append(Captured(statement, tuple(parameters)))
 
     event.listen(db.sync_engine, "before_cursor_execute", record)
     try:
-        done = await run_page(db, now, page, commit=False)
+        yield seen
     finally:
         event.remove(db.sync_engine, "before_cursor_execute", record)
+
+
+async def capture_page(db: AsyncEngine, now: datetime, page: int) -> tuple[list[Captured], ledger.Advanced]:
+    """Run one page, rolled back, and keep the SQL and parameters of each of its statements."""
+    with captured_statements(db) as seen:
+        done = await run_page(db, now, page, commit=False)
     return seen, done
 
 

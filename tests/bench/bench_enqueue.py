@@ -41,14 +41,13 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, make_url, text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from telegram import Bot
 
@@ -59,7 +58,15 @@ from bot.delivery.engine import DeliveryEngine, DeliverySettings
 from bot.domain import Catalog
 from bot.heap import freeze_startup_objects
 from tests.bench.bench_delivery import throwaway_postgres
-from tests.bench.bench_due_query import FIRST_SEND, PAUSES, PROGRAM_START, capture_page, fill, page_statement_kind
+from tests.bench.bench_due_query import (
+    FIRST_SEND,
+    PAUSES,
+    PROGRAM_START,
+    capture_page,
+    captured_statements,
+    fill,
+    page_statement_kind,
+)
 
 NOW = FIRST_SEND + timedelta(seconds=30)
 TOKEN = "123456789:" + "A" * 35
@@ -237,22 +244,6 @@ async def _migrate(url: str) -> None:
         await engine.dispose()
 
 
-@contextmanager
-def _capture(db: AsyncEngine, keep: Callable[[str], bool]) -> Iterator[list[tuple[str, Any]]]:
-    """The statements (with their parameters) the bot runs meanwhile that ``keep`` accepts."""
-    seen: list[tuple[str, Any]] = []
-
-    def record(_c: Any, _cur: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
-        if keep(statement.lstrip().upper()):
-            seen.append((statement, parameters))
-
-    event.listen(db.sync_engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(db.sync_engine, "before_cursor_execute", record)
-
-
 @dataclass(frozen=True)
 class PageQuery:
     """One statement of a tick's page: what it does, median ms alone on the driver, its plan."""
@@ -301,7 +292,7 @@ async def _claims(db: AsyncEngine, target: Target) -> tuple[float, list[str]]:
     """Median ms of ``ledger.claim`` for a batch with every row pending, each rolled back; and its plan."""
     sessions = session_factory(db)
     samples = []
-    with _capture(db, lambda sql: sql.startswith("UPDATE DELIVERIES")) as seen:
+    with captured_statements(db, lambda sql: sql.startswith("UPDATE DELIVERIES")) as seen:
         for _ in range(SAMPLES):
             async with sessions() as session:
                 started = time.perf_counter()
@@ -311,8 +302,7 @@ async def _claims(db: AsyncEngine, target: Target) -> tuple[float, list[str]]:
                 samples.append(time.perf_counter() - started)
                 await session.rollback()
             assert len(claims) == CLAIM_BATCH
-    statement, parameters = seen[-1]
-    return _median_ms(samples), await target.explain(db, statement, parameters)
+    return _median_ms(samples), await target.explain(db, seen[-1].sql, seen[-1].params)
 
 
 def _median_ms(samples: Sequence[float]) -> float:
